@@ -1,0 +1,103 @@
+"""The one typed settings object, read from ``OGP_*`` environment variables.
+
+Every process (CLI, web, worker, poller) builds one ``Settings`` and passes it
+into factories; nothing deep in the code reads the environment itself.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "changethis", "secret", "please-change"})
+
+
+class ImapSecurity(StrEnum):
+    TLS = "tls"
+    STARTTLS = "starttls"
+    NONE = "none"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OGP_", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str = "sqlite:///ogp-feedback.db"
+    broker_url: str | None = None
+
+    imap_host: str | None = None
+    imap_port: int | None = Field(default=None, ge=1, le=65535)
+    imap_user: str | None = None
+    imap_password: str | None = None
+    imap_security: ImapSecurity = ImapSecurity.TLS
+    imap_cafile: Path | None = None
+    imap_mailbox: str = "INBOX"
+    imap_processed: str = "Processed"
+    imap_batch_size: int = Field(default=200, ge=1, le=5000)
+    imap_timeout_seconds: float = Field(default=30.0, gt=0)
+    poll_interval_seconds: float = Field(default=60.0, gt=0)
+
+    site_dir: Path = Path("site")
+    secret_key: str = ""
+    session_max_age_seconds: int = Field(default=8 * 3600, gt=0)
+    cookie_secure: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str) -> str:
+        # Operators paste URLs from PostgreSQL docs; we drive psycopg 3.
+        for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        if not value.startswith(("sqlite:", "postgresql+psycopg:")):
+            raise ValueError("OGP_DATABASE_URL must be an sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _empty_broker_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Settings:
+        if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError("OGP_SECRET_KEY is a placeholder; set a long random value")
+        if not self.secret_key:
+            if self.environment is Environment.PRODUCTION:
+                raise ValueError("OGP_SECRET_KEY must be set in production")
+            # Development only: sessions live in the database, so a per-process
+            # key costs nothing but re-signing CSRF tokens after a restart.
+            self.secret_key = secrets.token_urlsafe(32)
+        elif len(self.secret_key) < 16:
+            raise ValueError("OGP_SECRET_KEY must be at least 16 characters")
+        if self.environment is Environment.PRODUCTION and not self.cookie_secure:
+            raise ValueError("OGP_COOKIE_SECURE must be true in production (HTTPS only)")
+        return self
+
+    @property
+    def imap_configured(self) -> bool:
+        return bool(self.imap_host and self.imap_user and self.imap_password is not None)
+
+    @property
+    def effective_imap_port(self) -> int:
+        if self.imap_port:
+            return self.imap_port
+        return 993 if self.imap_security is ImapSecurity.TLS else 143
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment; raise a ``ValueError`` naming the bad variable."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,56 @@
+"""Text for display: the citizen's words as safe HTML (escaped, links made clickable).
+
+The input is always plain text (HTML mail is converted first), so the output
+can only contain the markup this module adds: ``<p>``, ``<br>`` and ``<a>``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import bleach
+from bleach.linkifier import Linker
+
+from moderation.privacy import redact_email_addresses
+
+ALLOWED_TAGS = frozenset({"p", "br", "a"})
+ALLOWED_ATTRIBUTES = {"a": ["href", "rel"]}
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+
+
+_Attrs = dict[tuple[str | None, str], str]
+
+
+def _nofollow(attrs: _Attrs, new: bool = False) -> _Attrs | None:
+    href = attrs.get((None, "href"), "")
+    if not href.lower().startswith(("http://", "https://")):
+        return None  # a bare e-mail address or odd scheme stays text
+    attrs[(None, "rel")] = "nofollow ugc noopener"
+    return attrs
+
+
+_LINKER = Linker(callbacks=[_nofollow], parse_email=False)
+
+
+def text_to_safe_html(text: str) -> str:
+    paragraphs = [p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    rendered = "".join(
+        "<p>" + "<br>\n".join(html.escape(line, quote=False) for line in p.split("\n")) + "</p>\n"
+        for p in paragraphs
+    )
+    linked = _LINKER.linkify(rendered)
+    # Second, independent pass: whatever the steps above did, only the
+    # allow-listed tags and attributes survive.
+    return bleach.clean(
+        linked,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        protocols=ALLOWED_PROTOCOLS,
+        strip=True,
+    )
+
+
+
+def display_html(text: str) -> str:
+    return text_to_safe_html(redact_email_addresses(text))

@@ -1,0 +1,173 @@
+"""The database tables: the one shared model every adapter reads and writes.
+
+Statuses are plain strings (``StrEnum`` values) so that SQLite and PostgreSQL
+store them alike and a migration never has to alter an enum type.
+Private data (sender address, raw bytes) lives only here; the public site is
+rendered from ``moderation.public`` models that do not have those fields.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Column, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Aware UTC; SQLModel's ``UTCDateTime`` refuses naive values and returns UTC."""
+    return datetime.now(UTC)
+
+
+class InboundStatus(StrEnum):
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    QUARANTINED = "quarantined"
+    FAILED = "failed"
+
+
+class InboundSource(StrEnum):
+    IMAP = "imap"
+    IMPORT = "import"
+    FORM = "form"
+
+
+class CommentStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+
+
+class Role(StrEnum):
+    MODERATOR = "moderator"
+    SECRETARIAT = "secretariat"
+    ADMIN = "admin"
+
+
+class InboundMessage(SQLModel, table=True):
+    """One message exactly as it arrived; written before anything else happens."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (UniqueConstraint("mailbox", "uidvalidity", "uid", name="uq_inbound_imap"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+    source: str = Field(max_length=16)
+    sha256: str = Field(max_length=64, unique=True)
+    size: int = Field(sa_type=BigInteger)
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    message_id: str | None = Field(default=None, max_length=998)
+    mailbox: str | None = Field(default=None, max_length=255)
+    # IMAP UIDs and UIDVALIDITY are unsigned 32-bit: too big for a signed INTEGER.
+    uidvalidity: int | None = Field(default=None, sa_type=BigInteger)
+    uid: int | None = Field(default=None, sa_type=BigInteger)
+    status: str = Field(default=InboundStatus.RECEIVED, max_length=16, index=True)
+    reason: str | None = None
+    attempts: int = 0
+
+
+class Comment(SQLModel, table=True):
+    """A citizen's comment, derived from one inbound message."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    inbound_id: int = Field(foreign_key="inbound_message.id", unique=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+    status: str = Field(default=CommentStatus.PENDING, max_length=16, index=True)
+    subject: str = ""
+    author_name: str = ""
+    author_email: str = ""
+    language: str = Field(default="und", max_length=8)
+    text: str = ""
+    display_html: str = ""
+    received_at: datetime | None = None
+    reject_reason: str | None = None
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = None
+    published_at: datetime | None = None
+    version: int = 1
+
+
+class CommentCommitment(SQLModel, table=True):
+    """A commitment (or ``general``) a comment is about, with the classifier's score."""
+
+    __tablename__ = "comment_commitment"
+
+    comment_id: int = Field(foreign_key="comment.id", primary_key=True)
+    commitment_id: str = Field(foreign_key="commitment.id", primary_key=True, max_length=16)
+    score: float = 0.0
+
+
+class ComponentRecord(SQLModel, table=True):
+    __tablename__ = "component"
+
+    id: str = Field(primary_key=True, max_length=32)
+    code: str = Field(max_length=8)
+    title_en: str
+    title_sq: str
+    position: int = 0
+
+
+class CommitmentRecord(SQLModel, table=True):
+    __tablename__ = "commitment"
+
+    id: str = Field(primary_key=True, max_length=16)
+    component_id: str | None = Field(default=None, foreign_key="component.id")
+    slug: str = Field(max_length=64)
+    title_en: str
+    title_sq: str
+    position: int = 0
+
+
+class ModerationEvent(SQLModel, table=True):
+    """Append-only audit log of every status change."""
+
+    __tablename__ = "moderation_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    comment_id: int | None = Field(default=None, foreign_key="comment.id", index=True)
+    inbound_id: int | None = Field(default=None, foreign_key="inbound_message.id")
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=32)
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str | None = Field(default=None, max_length=16)
+    reason: str | None = None
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=64)
+    role: str = Field(max_length=16)
+    password_hash: str
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WebSession(SQLModel, table=True):
+    """Server-side session; the cookie carries a random token, we keep its hash."""
+
+    __tablename__ = "web_session"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+
+
+class ImapCheckpoint(SQLModel, table=True):
+    """Highest UID durably stored per mailbox, valid only for its UIDVALIDITY."""
+
+    __tablename__ = "imap_checkpoint"
+
+    mailbox: str = Field(primary_key=True, max_length=255)
+    uidvalidity: int = Field(sa_type=BigInteger)
+    last_uid: int = Field(default=0, sa_type=BigInteger)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,67 @@
+"""Server-side sessions and CSRF tokens.
+
+The cookie holds a random token; the database holds only its SHA-256, the user
+and a per-session CSRF token that every POST form must echo back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import Session, col, delete
+
+from moderation.models import User, WebSession, utcnow
+
+COOKIE_NAME = "ogp_session"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ActiveSession:
+    token: str
+    record: WebSession
+    user: User | None
+
+
+def load_session(session: Session, token: str | None) -> ActiveSession | None:
+    if not token or len(token) > 128:
+        return None
+    record = session.get(WebSession, _hash(token))
+    if record is None or record.expires_at < utcnow():
+        return None
+    user = session.get(User, record.user_id) if record.user_id else None
+    if user is not None and not user.active:
+        user = None
+    return ActiveSession(token, record, user)
+
+
+def start_session(session: Session, user: User | None, max_age: int) -> ActiveSession:
+    """A fresh token (also at login, so a planted session id is worthless)."""
+    token = secrets.token_urlsafe(32)
+    record = WebSession(
+        token_hash=_hash(token),
+        user_id=user.id if user else None,
+        csrf_token=secrets.token_urlsafe(32),
+        expires_at=utcnow() + timedelta(seconds=max_age),
+    )
+    session.add(record)
+    # Expired sessions are swept on the way; there is no separate job for it.
+    session.exec(delete(WebSession).where(col(WebSession.expires_at) < utcnow()))  # type: ignore[call-overload]
+    return ActiveSession(token, record, user)
+
+
+def end_session(session: Session, active: ActiveSession) -> None:
+    session.delete(active.record)
+
+
+def csrf_valid(active: ActiveSession | None, submitted: str | None) -> bool:
+    if active is None or not submitted:
+        return False
+    return hmac.compare_digest(active.record.csrf_token, submitted)

@@ -1,0 +1,60 @@
+"""``ogp-feedback publish``: the only module that writes the public site.
+
+The new site is rendered into a sibling folder and swapped in, so a reader
+never sees half a site; comments are marked published only after the swap.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from config.catalogue import Catalogue
+from moderation.db import session_scope
+from moderation.models import CommentStatus, utcnow
+from moderation.public import commitments_by_comment, publishable_comments, to_public
+from moderation.transitions import mark_published
+from publish.render import render_site
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    total: int
+    newly_published: int
+    pages: int
+
+
+def write_site(out: Path, files: dict[str, str]) -> None:
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
+    for name, content in files.items():
+        (staging / name).write_text(content, encoding="utf-8")
+    os.chmod(staging, 0o755)
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
+        old.rmdir()
+        out.rename(old)
+        staging.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        staging.rename(out)
+
+
+def publish_site(engine: Engine, catalogue: Catalogue, out: Path, actor: str) -> PublishReport:
+    with session_scope(engine) as session:
+        comments = publishable_comments(session)
+        labels = commitments_by_comment(session, [c.id for c in comments if c.id is not None])
+        now = utcnow()
+        public = to_public(comments, labels)
+        site = render_site(catalogue, public, generated_at=now)
+        write_site(out, site.files)
+        newly = mark_published(
+            session, [c for c in comments if c.status == CommentStatus.APPROVED], actor
+        )
+    return PublishReport(total=len(public), newly_published=newly, pages=len(site.files) - 1)

@@ -1,0 +1,291 @@
+"""``ogp-feedback``: the one console script; each subcommand is a thin adapter."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlmodel import select
+
+from config.settings import Settings, load_settings
+from moderation.catalogue_sync import sync_catalogue
+from moderation.db import migrate, session_scope
+from moderation.models import User
+from moderation.queries import STATUS_CHOICES, list_comments
+from moderation.transitions import TransitionError, approve, reject
+from moderation.users import UserError, add_user
+from workers.runtime import Runtime
+
+log = logging.getLogger("ogp_feedback")
+
+
+class CliError(Exception):
+    """Printed as ``ogp-feedback: <message>`` with exit status 2."""
+
+
+def _runtime(settings: Settings) -> Runtime:
+    return Runtime(settings)
+
+
+def cmd_init(runtime: Runtime, _args: argparse.Namespace) -> int:
+    migrate(runtime.settings.database_url)
+    with session_scope(runtime.engine) as session:
+        sync_catalogue(session, runtime.catalogue)
+    print(f"database ready: {_safe_url(runtime.settings.database_url)}; "
+          f"catalogue: {len(runtime.catalogue.commitments)} commitments + general")
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def cmd_poll(runtime: Runtime, args: argparse.Namespace) -> int:
+    from intake.imap import ImapConfigError, ImapPoller
+
+    poller = ImapPoller(runtime.settings, runtime.engine, runtime.enqueue)
+    try:
+        if args.once:
+            result = poller.poll_once()
+            print(f"polled {runtime.settings.imap_mailbox}: stored {result.stored}, "
+                  f"duplicates {result.duplicates}, moved {result.moved}")
+            return 0
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        print(f"polling {runtime.settings.imap_mailbox} on {runtime.settings.imap_host} "
+              "(Ctrl-C to stop)")
+        poller.run_forever(stop)
+        return 0
+    except ImapConfigError as error:
+        raise CliError(str(error)) from error
+
+
+def cmd_import(runtime: Runtime, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from intake.importer import MailboxPathError, count_messages, import_paths
+
+    paths = [Path(p) for p in args.paths]
+    for path in paths:
+        if not path.exists():
+            raise CliError(f"{path}: no such file or directory")
+    with tqdm(total=count_messages(paths), unit="msg", desc="import", disable=args.quiet,
+              file=sys.stderr) as bar:
+        try:
+            summary = import_paths(runtime.engine, paths, runtime.enqueue, on_message=bar.update)
+        except MailboxPathError as error:
+            raise CliError(str(error)) from error
+    print(f"imported {summary.total} messages: {summary.stored} stored, "
+          f"{summary.duplicates} already present")
+    return 0
+
+
+def cmd_worker(runtime: Runtime, args: argparse.Namespace) -> int:
+    if not runtime.settings.broker_url:
+        raise CliError("OGP_BROKER_URL is not set; without a broker, messages are processed "
+                       "in-process by poll and import, and no worker is needed")
+    argv = ["worker", f"--loglevel={args.loglevel}", f"--concurrency={args.concurrency}",
+            "--without-gossip", "--without-mingle"]
+    runtime.celery.worker_main(argv=argv)
+    return 0
+
+
+def cmd_queue(runtime: Runtime, args: argparse.Namespace) -> int:
+    with session_scope(runtime.engine) as session:
+        items = list_comments(session, args.status)
+    if args.json:
+        json.dump(items, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if not items:
+        print(f"no {args.status} comments" if args.status != "all" else "no comments")
+        return 0
+    for item in items:
+        labels = ",".join(item["commitments"])
+        print(f"{item['id']:>6}  {item['status']:<9}  {item['language']:<5}  "
+              f"[{labels}]  {item['subject'][:70]}")
+    print(f"{len(items)} comment(s)")
+    return 0
+
+
+def _require_user(runtime: Runtime, name: str) -> str:
+    with session_scope(runtime.engine) as session:
+        user = session.exec(select(User).where(User.name == name)).first()
+        if user is None or not user.active:
+            raise CliError(f"no active user {name!r}; add one with 'ogp-feedback users add'")
+    return name
+
+
+def _decide(runtime: Runtime, ids: Sequence[int], actor: str, reason: str | None) -> int:
+    failures = 0
+    for comment_id in ids:
+        try:
+            with session_scope(runtime.engine) as session:
+                if reason is None:
+                    approve(session, comment_id, actor)
+                else:
+                    reject(session, comment_id, actor, reason)
+            print(f"{comment_id}: {'approved' if reason is None else 'rejected'}")
+        except TransitionError as error:
+            failures += 1
+            print(f"{comment_id}: {error}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def cmd_approve(runtime: Runtime, args: argparse.Namespace) -> int:
+    return _decide(runtime, args.ids, _require_user(runtime, args.actor), None)
+
+
+def cmd_reject(runtime: Runtime, args: argparse.Namespace) -> int:
+    if not args.reason.strip():
+        raise CliError("--reason must say why; the citizen will read it")
+    return _decide(runtime, args.ids, _require_user(runtime, args.actor), args.reason)
+
+
+def cmd_publish(runtime: Runtime, args: argparse.Namespace) -> int:
+    from publish.site import publish_site
+
+    out = Path(args.out) if args.out else runtime.settings.site_dir
+    report = publish_site(runtime.engine, runtime.catalogue, out, actor=args.actor)
+    print(f"published {report.total} comments ({report.newly_published} new) to {out}/; "
+          f"{report.pages} pages")
+    return 0
+
+
+def cmd_serve(runtime: Runtime, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from moderation.web.app import create_app
+
+    app = create_app(runtime.settings, engine=runtime.engine, catalogue=runtime.catalogue)
+    print(f"moderation UI: http://{args.host}:{args.port}/  public site: "
+          f"http://{args.host}:{args.port}/site/")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_users_add(runtime: Runtime, args: argparse.Namespace) -> int:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+    try:
+        with session_scope(runtime.engine) as session:
+            add_user(session, args.name, args.role, password)
+    except UserError as error:
+        raise CliError(str(error)) from error
+    print(f"user {args.name} ({args.role}) saved")
+    return 0
+
+
+def cmd_demo(runtime: Runtime, args: argparse.Namespace) -> int:
+    from workers.demo import run_demo
+
+    return run_demo(runtime, serve=not args.no_serve, host=args.host, port=args.port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ogp-feedback",
+        description="Collect, moderate and publish citizens' feedback on the OGP action plan.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("init", help="create or migrate the database and load the catalogue")
+
+    poll = sub.add_parser("poll", help="fetch mail from the IMAP inbox")
+    poll.add_argument("--once", action="store_true", help="one round, then exit")
+
+    imp = sub.add_parser("import", help="import an mbox file, a Maildir or a folder of .eml")
+    imp.add_argument("paths", nargs="+", metavar="PATH")
+    imp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    worker = sub.add_parser("worker", help="run a Celery worker (needs OGP_BROKER_URL)")
+    worker.add_argument("--concurrency", type=int, default=2)
+    worker.add_argument("--loglevel", default="INFO")
+
+    queue = sub.add_parser("queue", help="list comments")
+    queue.add_argument("--status", choices=STATUS_CHOICES, default="pending")
+    queue.add_argument("--json", action="store_true", help="print a JSON list")
+
+    approve_p = sub.add_parser("approve", help="approve comments")
+    approve_p.add_argument("ids", nargs="+", type=int, metavar="ID")
+    approve_p.add_argument("--as", dest="actor", required=True, metavar="USER")
+
+    reject_p = sub.add_parser("reject", help="reject comments with a reason")
+    reject_p.add_argument("ids", nargs="+", type=int, metavar="ID")
+    reject_p.add_argument("--reason", required=True, metavar="TEXT")
+    reject_p.add_argument("--as", dest="actor", required=True, metavar="USER")
+
+    publish = sub.add_parser("publish", help="render approved comments into the static site")
+    publish.add_argument("--out", metavar="DIR", help="default: OGP_SITE_DIR")
+    publish.add_argument("--as", dest="actor", default="publisher", metavar="USER")
+
+    serve = sub.add_parser("serve", help="serve the moderation UI and the published site")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+
+    users = sub.add_parser("users", help="manage moderator accounts")
+    users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    users_add = users_sub.add_parser("add", help="add a user or reset their password")
+    users_add.add_argument("name")
+    users_add.add_argument("--role", required=True, choices=["moderator", "secretariat", "admin"])
+    users_add.add_argument("--password-stdin", action="store_true",
+                           help="read the password from the first line of standard input")
+
+    demo = sub.add_parser("demo", help="load the sample mailbox, publish, and serve")
+    demo.add_argument("--no-serve", action="store_true", help="stop after publishing")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    return parser
+
+
+COMMANDS = {
+    "init": cmd_init,
+    "poll": cmd_poll,
+    "import": cmd_import,
+    "worker": cmd_worker,
+    "queue": cmd_queue,
+    "approve": cmd_approve,
+    "reject": cmd_reject,
+    "publish": cmd_publish,
+    "serve": cmd_serve,
+    "users": cmd_users_add,
+    "demo": cmd_demo,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = load_settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            field = "OGP_" + "_".join(str(p) for p in problem["loc"]).upper()
+            print(f"ogp-feedback: {field or 'settings'}: {problem['msg']}", file=sys.stderr)
+        return 2
+    try:
+        return COMMANDS[args.command](_runtime(settings), args)
+    except CliError as error:
+        print(f"ogp-feedback: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
