@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     environment: Environment = Environment.DEVELOPMENT
     database_url: str = "sqlite:///ogp-feedback.db"
     broker_url: str | None = None
+    celery_queue: str = Field(default="ogp-feedback", pattern=r"^[A-Za-z0-9_.\-]+$")
 
     imap_host: str | None = None
     imap_port: int | None = Field(default=None, ge=1, le=65535)

@@ -24,6 +24,7 @@ def make_celery(settings: Settings, runtime: Runtime | None = None) -> Celery:
         raise ValueError("OGP_BROKER_URL is not set; the worker needs a broker (redis://...)")
     app = Celery("ogp_feedback", broker=settings.broker_url, set_as_current=False)
     app.conf.update(
+        task_default_queue=settings.celery_queue,
         task_serializer="json",
         accept_content=["json"],
         task_ignore_result=True,
@@ -34,8 +35,6 @@ def make_celery(settings: Settings, runtime: Runtime | None = None) -> Celery:
         task_soft_time_limit=TASK_TIME_LIMIT - 20,
         broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
         broker_connection_retry_on_startup=True,
-        worker_hijack_root_logger=False,
-        worker_redirect_stdouts=False,
     )
     owner = runtime or Runtime(settings)
 

@@ -5,7 +5,6 @@ Moderators see the comment exactly as it will be published (the same
 sanitized HTML the site renders) next to its commitments.
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 from urllib.parse import quote
