@@ -37,7 +37,7 @@ class Quarantine:
 def analyse(raw: bytes, classifier: Classifier) -> Analysis | Quarantine:
     try:
         parsed = parse_message(raw)
-    except Exception as error:  # noqa: BLE001  (bad mail is an outcome, not a crash)
+    except Exception as error:
         return Quarantine(f"unparseable message: {type(error).__name__}: {error}"[:500])
     if parsed.problem:
         return Quarantine(parsed.problem)

@@ -19,17 +19,99 @@ _NON_WORD = re.compile(r"[^0-9a-z]+")
 # One suffix is removed from words of five letters or more; longest first.
 # Albanian definite/plural/case endings, then the English plural.
 _SUFFIXES = (
-    "jeve", "jes", "jen", "ave", "eve", "ive", "it", "in", "ja", "je", "ve", "et",
-    "es", "at", "ne", "a", "e", "i", "s", "t",
+    "jeve",
+    "jes",
+    "jen",
+    "ave",
+    "eve",
+    "ive",
+    "it",
+    "in",
+    "ja",
+    "je",
+    "ve",
+    "et",
+    "es",
+    "at",
+    "ne",
+    "a",
+    "e",
+    "i",
+    "s",
+    "t",
 )
 
 _SQ_WORDS = frozenset(
-    "dhe te per nje eshte nuk qe ne me se ka jane si kjo por mund duhet shume keto "
-    "jam jemi do kam nga tek ju une mire faleminderit pershendetje ose edhe lidhje".split()
+    [
+        "dhe",
+        "te",
+        "per",
+        "nje",
+        "eshte",
+        "nuk",
+        "qe",
+        "ne",
+        "me",
+        "se",
+        "ka",
+        "jane",
+        "si",
+        "kjo",
+        "por",
+        "mund",
+        "duhet",
+        "shume",
+        "keto",
+        "jam",
+        "jemi",
+        "do",
+        "kam",
+        "nga",
+        "tek",
+        "ju",
+        "une",
+        "mire",
+        "faleminderit",
+        "pershendetje",
+        "ose",
+        "edhe",
+        "lidhje",
+    ]
 )
 _EN_WORDS = frozenset(
-    "the and to of is that for it not we are this be with should would have has "
-    "please thank thanks you our your from about which can will there their".split()
+    [
+        "the",
+        "and",
+        "to",
+        "of",
+        "is",
+        "that",
+        "for",
+        "it",
+        "not",
+        "we",
+        "are",
+        "this",
+        "be",
+        "with",
+        "should",
+        "would",
+        "have",
+        "has",
+        "please",
+        "thank",
+        "thanks",
+        "you",
+        "our",
+        "your",
+        "from",
+        "about",
+        "which",
+        "can",
+        "will",
+        "there",
+        "their",
+    ]
 )
 
 
@@ -94,7 +176,9 @@ class Classifier:
 
     def __init__(self, catalogue: Catalogue) -> None:
         self._keywords = {
-            label.id: _compile((*label.keywords_en, *label.keywords_sq, label.title_en, label.title_sq))
+            label.id: _compile(
+                (*label.keywords_en, *label.keywords_sq, label.title_en, label.title_sq)
+            )
             for label in catalogue.labels
         }
 

@@ -55,7 +55,7 @@ def html_to_text(markup: str) -> str:
     try:
         collector.feed(markup)
         collector.close()
-    except Exception:  # noqa: BLE001  (HTMLParser can choke on hostile input)
+    except Exception:
         return html.unescape(markup)
     text = "".join(collector.parts)
     lines = [" ".join(line.split()) for line in text.split("\n")]

@@ -15,7 +15,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from imapclient import IMAPClient
@@ -67,10 +67,8 @@ def connect(settings: Settings) -> Iterator[IMAPClient]:
         client.login(settings.imap_user or "", settings.imap_password or "")
         yield client
     finally:
-        try:
+        with suppress(IMAPClientError, OSError):
             client.logout()
-        except (IMAPClientError, OSError):
-            pass
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterator[list[int]]:

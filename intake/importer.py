@@ -37,9 +37,9 @@ def _looks_like_mbox(path: Path) -> bool:
 def iter_raw_messages(path: Path) -> Iterator[bytes]:
     if path.is_dir():
         if _is_maildir(path):
-            box = mailbox.Maildir(str(path), factory=None, create=False)
-            for key in sorted(box.iterkeys()):
-                yield box.get_bytes(key)
+            maildir = mailbox.Maildir(str(path), factory=None, create=False)
+            for key in sorted(maildir.iterkeys()):
+                yield maildir.get_bytes(key)
             return
         for child in sorted(p for p in path.iterdir() if p.is_file()):
             if child.name.startswith("."):
@@ -87,7 +87,7 @@ def import_paths(
     engine: Engine,
     paths: Sequence[Path],
     enqueue: Enqueue,
-    on_message: Callable[[], None] | None = None,
+    on_message: Callable[[], object] | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> ImportSummary:
     summary = ImportSummary()

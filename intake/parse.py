@@ -33,7 +33,7 @@ class ParsedMail:
 def _header(message: Message, name: str) -> str:
     try:
         value = message.get(name)
-    except Exception:  # noqa: BLE001  (a malformed header must not stop intake)
+    except Exception:
         return ""
     if value is None:
         return ""
@@ -135,7 +135,7 @@ def peek_message_id(raw: bytes) -> str | None:
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     try:
         value = email.message_from_bytes(head, policy=email.policy.compat32).get("Message-ID")
-    except Exception:  # noqa: BLE001  (the raw row is stored whatever the header says)
+    except Exception:
         return None
     if value is None:
         return None

@@ -7,7 +7,7 @@ can only contain the markup this module adds: ``<p>``, ``<br>`` and ``<a>``.
 from __future__ import annotations
 
 import html
-import re
+from collections.abc import MutableMapping
 
 import bleach
 from bleach.linkifier import Linker
@@ -19,13 +19,14 @@ ALLOWED_ATTRIBUTES = {"a": ["href", "rel"]}
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 
 
-_Attrs = dict[tuple[str | None, str], str]
+_Attrs = MutableMapping[tuple[str | None, str], str]
 
 
-def _nofollow(attrs: _Attrs, new: bool = False) -> _Attrs | None:
+def _nofollow(attrs: _Attrs, new: bool = False) -> _Attrs:
     href = attrs.get((None, "href"), "")
     if not href.lower().startswith(("http://", "https://")):
-        return None  # a bare e-mail address or odd scheme stays text
+        # bleach drops the link when a callback returns None (its stub says otherwise).
+        return None  # type: ignore[return-value]
     attrs[(None, "rel")] = "nofollow ugc noopener"
     return attrs
 

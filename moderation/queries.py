@@ -47,4 +47,4 @@ def count_by_status(session: Session) -> dict[str, int]:
     from sqlalchemy import func
 
     rows = session.exec(select(Comment.status, func.count()).group_by(Comment.status)).all()
-    return {status: count for status, count in rows}
+    return dict(rows)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
@@ -41,10 +43,8 @@ def add_user(session: Session, name: str, role: str, password: str) -> User:
 def authenticate(session: Session, name: str, password: str) -> User | None:
     user = session.exec(select(User).where(User.name == name.strip())).first()
     if user is None or not user.active:
-        try:
+        with suppress(VerificationError):
             _HASHER.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
         return None
     try:
         _HASHER.verify(user.password_hash, password)

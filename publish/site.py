@@ -35,7 +35,8 @@ def write_site(out: Path, files: dict[str, str]) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
     for name, content in files.items():
         (staging / name).write_text(content, encoding="utf-8")
-    os.chmod(staging, 0o755)
+    # mkdtemp makes 0700; the site is public and a web server user must read it.
+    os.chmod(staging, 0o755)  # noqa: S103
     if out.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
         old.rmdir()

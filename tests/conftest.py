@@ -78,7 +78,7 @@ def postgres_template() -> Iterator[str]:
         admin = _pg_admin()
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         unavailable(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {error}")
     name = f"ogp_tpl_{os.getpid()}"
     with admin.connect() as conn:
@@ -222,7 +222,7 @@ def redis_url() -> str:
 
     try:
         redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping()
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         unavailable(f"Redis is not reachable at {REDIS_URL}: {error}")
     return REDIS_URL
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import base64
 import quopri
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email.header import Header
 from email.message import EmailMessage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, make_msgid
-from datetime import UTC, datetime, timedelta
 
 TOPICS = [
     ("Planet e integritetit në ministri", "Çdo ministri duhet të publikojë planin e integritetit dhe vlerësimin e riskut të korrupsionit."),

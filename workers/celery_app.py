@@ -38,7 +38,7 @@ def make_celery(settings: Settings, runtime: Runtime | None = None) -> Celery:
     )
     owner = runtime or Runtime(settings)
 
-    @app.task(  # type: ignore[misc]
+    @app.task(
         name=PROCESS_TASK,
         acks_late=True,
         autoretry_for=(OperationalError,),

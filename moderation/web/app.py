@@ -7,8 +7,8 @@ sanitized HTML the site renders) next to its commitments.
 
 
 from pathlib import Path
-from urllib.parse import quote
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -35,8 +35,9 @@ from moderation.web.sessions import (
 )
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "script-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self'; "
+    "style-src 'self' 'unsafe-inline'; script-src 'none'; frame-ancestors 'none'; "
+    "form-action 'self'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
@@ -44,7 +45,7 @@ SECURITY_HEADERS = {
 QUEUE_STATUSES = ("pending", "approved", "rejected", "published", "all")
 
 
-class LoginRequired(Exception):
+class LoginRequiredError(Exception):
     pass
 
 
@@ -75,7 +76,7 @@ def create_app(
 
     def moderator(active: MaybeSession) -> ActiveSession:
         if active is None or active.user is None:
-            raise LoginRequired
+            raise LoginRequiredError
         return active
 
     Moderator = Annotated[ActiveSession, Depends(moderator)]
@@ -103,8 +104,8 @@ def create_app(
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    @app.exception_handler(LoginRequired)
-    async def to_login(request: Request, _exc: LoginRequired) -> Response:
+    @app.exception_handler(LoginRequiredError)
+    async def to_login(request: Request, _exc: LoginRequiredError) -> Response:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     @app.exception_handler(HTTPException)
@@ -144,7 +145,8 @@ def create_app(
         if user is None:
             return render("login.html", status_code=401, csrf=active.record.csrf_token,
                           next=_safe_next(next), user=None,
-                          error="Emri ose fjalëkalimi është i gabuar. / Wrong user name or password.")
+                          error="Emri ose fjalëkalimi është i gabuar. / "
+                                "Wrong user name or password.")
         end_session(session, active)
         fresh = start_session(session, user, settings.session_max_age_seconds)
         response = RedirectResponse(_safe_next(next), status_code=303)

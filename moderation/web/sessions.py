@@ -53,7 +53,7 @@ def start_session(session: Session, user: User | None, max_age: int) -> ActiveSe
     )
     session.add(record)
     # Expired sessions are swept on the way; there is no separate job for it.
-    session.exec(delete(WebSession).where(col(WebSession.expires_at) < utcnow()))  # type: ignore[call-overload]
+    session.exec(delete(WebSession).where(col(WebSession.expires_at) < utcnow()))
     return ActiveSession(token, record, user)
 
 

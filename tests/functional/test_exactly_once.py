@@ -17,7 +17,9 @@ def _comment_count(settings: Settings) -> int:
     return len(json.loads(result.stdout))
 
 
-def test_polling_again_creates_nothing(settings: Settings, dovecot: Dovecot, imap_user: str) -> None:
+def test_polling_again_creates_nothing(
+    settings: Settings, dovecot: Dovecot, imap_user: str
+) -> None:
     imap = dovecot.settings_for(settings, imap_user)
     append_all(imap, [m.raw for m in varied_messages(8, prefix="AGN")])
     first = run_cli(imap, "poll", "--once")
@@ -28,15 +30,17 @@ def test_polling_again_creates_nothing(settings: Settings, dovecot: Dovecot, ima
     assert folder_counts(imap, "INBOX", "Processed") == {"INBOX": 0, "Processed": 8}
 
 
-def test_poller_killed_after_commit_before_move(settings: Settings, dovecot: Dovecot,
-                                               imap_user: str) -> None:
+def test_poller_killed_after_commit_before_move(
+    settings: Settings, dovecot: Dovecot, imap_user: str
+) -> None:
     imap = dovecot.settings_for(settings, imap_user)
     append_all(imap, [m.raw for m in varied_messages(12, prefix="KIL")])
 
     # Batches of 5: the first batch is committed (and processed), then the
     # poller dies by SIGKILL before it moves anything.
-    crashed = run_cli(imap, "poll", "--once", OGP_IMAP_BATCH_SIZE="5",
-                      OGP_FAILPOINTS="poll:before_move")
+    crashed = run_cli(
+        imap, "poll", "--once", OGP_IMAP_BATCH_SIZE="5", OGP_FAILPOINTS="poll:before_move"
+    )
     assert crashed.returncode == -signal.SIGKILL
     assert _comment_count(settings) == 5
     assert folder_counts(imap, "INBOX", "Processed") == {"INBOX": 12, "Processed": 0}
@@ -52,8 +56,9 @@ def test_poller_killed_after_commit_before_move(settings: Settings, dovecot: Dov
     assert _comment_count(settings) == 12
 
 
-def test_same_bytes_in_two_folders_are_stored_once(settings: Settings, dovecot: Dovecot,
-                                                   imap_user: str) -> None:
+def test_same_bytes_in_two_folders_are_stored_once(
+    settings: Settings, dovecot: Dovecot, imap_user: str
+) -> None:
     """A message that reappears (e.g. moved back by a person) is recognised by its hash."""
     imap = dovecot.settings_for(settings, imap_user)
     raws = [m.raw for m in varied_messages(3, prefix="DUP")]

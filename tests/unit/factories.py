@@ -6,9 +6,9 @@ Comments are made the way production makes them: raw bytes stored with
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -53,7 +53,8 @@ def make_comment(engine: Engine, text: str = "Shërbimet në e-Albania nuk punoj
     [inbound_id] = store(engine, plain_mail(text, **headers))
     assert process_inbound(engine, inbound_id, CLASSIFIER) is Outcome.PENDING
     comment = comment_for(engine, inbound_id)
-    assert comment is not None and comment.id is not None
+    assert comment is not None
+    assert comment.id is not None
     return comment.id
 
 

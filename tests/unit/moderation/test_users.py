@@ -1,0 +1,85 @@
+"""Moderator accounts: argon2 hashes, refusals a person can act on."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine
+
+from moderation.db import session_scope
+from moderation.models import User
+from moderation.users import MIN_PASSWORD_LENGTH, UserError, add_user, authenticate, find_user
+
+PASSWORD = "kodi-i-fshehte-2020"
+
+
+def create(engine: Engine, name: str = "mira", role: str = "moderator",
+           password: str = PASSWORD) -> None:
+    with session_scope(engine) as session:
+        add_user(session, name, role, password)
+
+
+def test_password_is_stored_as_argon2_hash(engine: Engine) -> None:
+    create(engine)
+    with session_scope(engine) as session:
+        user = find_user(session, "mira")
+    assert user is not None
+    assert user.password_hash.startswith("$argon2")
+    assert PASSWORD not in user.password_hash
+    assert user.role == "moderator"
+    assert user.active
+
+
+def test_authenticate_with_the_right_password(engine: Engine) -> None:
+    create(engine)
+    with session_scope(engine) as session:
+        user = authenticate(session, " mira ", PASSWORD)
+    assert user is not None
+    assert user.name == "mira"
+
+
+@pytest.mark.parametrize(("name", "password"),
+                         [("mira", PASSWORD + "x"), ("mira", ""), ("MIRA", PASSWORD),
+                          ("nobody", PASSWORD)])
+def test_authenticate_fails(engine: Engine, name: str, password: str) -> None:
+    create(engine)
+    with session_scope(engine) as session:
+        assert authenticate(session, name, password) is None
+
+
+def test_inactive_user_cannot_log_in(engine: Engine) -> None:
+    create(engine)
+    with session_scope(engine) as session:
+        user = find_user(session, "mira")
+        assert user is not None
+        user.active = False
+        session.add(user)
+    with session_scope(engine) as session:
+        assert authenticate(session, "mira", PASSWORD) is None
+
+
+def test_adding_an_existing_user_resets_password_and_role(engine: Engine) -> None:
+    create(engine)
+    create(engine, role="admin", password="a-new-password-2021")
+    with session_scope(engine) as session:
+        assert authenticate(session, "mira", PASSWORD) is None
+        user = authenticate(session, "mira", "a-new-password-2021")
+        assert user is not None
+        assert user.role == "admin"
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "password", "message"),
+    [("mira", "moderator", "x" * (MIN_PASSWORD_LENGTH - 1),
+      f"a password needs at least {MIN_PASSWORD_LENGTH} characters"),
+     ("mira", "superuser", PASSWORD, "role must be one of moderator, secretariat, admin"),
+     ("mira", "", PASSWORD, "role must be one of"),
+     ("mira hoxha", "moderator", PASSWORD, "a user name is 1-64 characters without spaces"),
+     ("  ", "moderator", PASSWORD, "a user name is 1-64 characters without spaces"),
+     ("m" * 65, "moderator", PASSWORD, "a user name is 1-64 characters without spaces")],
+)
+def test_add_user_refuses(engine: Engine, name: str, role: str, password: str,
+                          message: str) -> None:
+    with pytest.raises(UserError, match=message), session_scope(engine) as session:
+        add_user(session, name, role, password)
+    with session_scope(engine) as session:
+        assert session.get(User, 1) is None
