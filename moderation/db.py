@@ -57,6 +57,17 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
+def schema_is_current(engine: Engine) -> bool:
+    """True when the database has been migrated to the newest revision."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config(str(engine.url))).get_heads())
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current == heads
+
+
 def migrate(database_url: str) -> None:
     """Bring the schema to the newest revision; safe to run again."""
     command.upgrade(alembic_config(database_url), "head")

@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from config.settings import Settings, load_settings
 from moderation.catalogue_sync import sync_catalogue
-from moderation.db import migrate, session_scope
+from moderation.db import migrate, schema_is_current, session_scope
 from moderation.models import User
 from moderation.queries import STATUS_CHOICES, list_comments
 from moderation.transitions import TransitionError, approve, reject
@@ -267,6 +267,9 @@ COMMANDS = {
 }
 
 
+NEEDS_NO_SCHEMA = frozenset({"init", "demo", "worker"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -280,8 +283,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             field = "OGP_" + "_".join(str(p) for p in problem["loc"]).upper()
             print(f"ogp-feedback: {field or 'settings'}: {problem['msg']}", file=sys.stderr)
         return 2
+    runtime = _runtime(settings)
     try:
-        return COMMANDS[args.command](_runtime(settings), args)
+        if args.command not in NEEDS_NO_SCHEMA and not schema_is_current(runtime.engine):
+            raise CliError("the database is not initialised or is out of date; "
+                           "run 'ogp-feedback init' first")
+        return COMMANDS[args.command](runtime, args)
     except CliError as error:
         print(f"ogp-feedback: {error}", file=sys.stderr)
         return 2
