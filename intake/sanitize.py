@@ -24,7 +24,12 @@ _Attrs = MutableMapping[tuple[str | None, str], str]
 
 def _nofollow(attrs: _Attrs, new: bool = False) -> _Attrs:
     href = attrs.get((None, "href"), "")
-    if not href.lower().startswith(("http://", "https://")):
+    shown = attrs.get("_text", "").lower()  # type: ignore[call-overload]
+    # "p.sh." or "nr.al" in running text is not a link: only a written-out
+    # scheme or "www." makes one.
+    if not href.lower().startswith(("http://", "https://")) or not shown.startswith(
+        ("http://", "https://", "www.")
+    ):
         # bleach drops the link when a callback returns None (its stub says otherwise).
         return None  # type: ignore[return-value]
     attrs[(None, "rel")] = "nofollow ugc noopener"

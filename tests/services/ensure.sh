@@ -20,6 +20,17 @@ if ! command -v dovecot >/dev/null; then
   fi
 fi
 
+# Headless Chromium and its driver for the UI tests (Debian's, never a download).
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing chromium and chromium-driver"
+    (apt-get update -qq || true) >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+  else
+    say "chromium is missing and cannot be installed here (need root and apt-get)" >&2
+  fi
+fi
+
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   if command -v redis-server >/dev/null; then
     say "starting redis-server"
@@ -40,4 +51,4 @@ if command -v pg_isready >/dev/null && ! pg_isready -h 127.0.0.1 -p 5432 -q; the
     for _ in $(seq 1 100); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 0.1; done
   fi
 fi
-say "dovecot: $(command -v dovecot || echo missing); redis: $(redis-cli ping 2>/dev/null || echo down); postgres: $(pg_isready -h 127.0.0.1 -p 5432 2>/dev/null || echo down)"
+say "chromium: $(command -v chromedriver || echo missing); dovecot: $(command -v dovecot || echo missing); redis: $(redis-cli ping 2>/dev/null || echo down); postgres: $(pg_isready -h 127.0.0.1 -p 5432 2>/dev/null || echo down)"

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import pytest
+from argon2 import Type
 from sqlalchemy import Engine
 from sqlmodel import select
 
+import moderation.users
 from moderation.db import session_scope
 from moderation.models import User
 from moderation.users import MIN_PASSWORD_LENGTH, UserError, add_user, authenticate, find_user
 
 PASSWORD = "kodi-i-fshehte-2020"
+# Captured at import, before the ``fast_hasher`` fixture swaps them for cheap ones.
+PRODUCTION_HASHER = moderation.users._HASHER
+PRODUCTION_DUMMY_HASH = moderation.users._DUMMY_HASH
+pytestmark = pytest.mark.usefixtures("fast_hasher")
+
+
+def test_production_hasher_is_argon2id_with_strong_parameters() -> None:
+    assert PRODUCTION_HASHER.type is Type.ID
+    assert PRODUCTION_HASHER.memory_cost >= 64 * 1024
+    assert PRODUCTION_HASHER.time_cost >= 2
+    assert PRODUCTION_DUMMY_HASH.startswith("$argon2id$")
 
 
 def create(engine: Engine, name: str = "mira", role: str = "moderator",
@@ -24,7 +37,7 @@ def test_password_is_stored_as_argon2_hash(engine: Engine) -> None:
     with session_scope(engine) as session:
         user = find_user(session, "mira")
     assert user is not None
-    assert user.password_hash.startswith("$argon2")
+    assert user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in user.password_hash
     assert user.role == "moderator"
     assert user.active

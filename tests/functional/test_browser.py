@@ -1,0 +1,77 @@
+"""A moderator clears a comment in a real browser (headless Debian Chromium)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+from config.settings import Settings
+from tests.conftest import CLI, free_port, run_cli, settings_env, unavailable, wait_until
+from tests.mailgen import build
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not driver:
+        unavailable("chromium and chromedriver are not installed (make test installs them)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--no-first-run", "--disable-background-networking", "--disable-sync",
+                 "--disable-component-update", "--disable-quic", "--window-size=1200,900",
+                 f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+        options.add_argument(flag)
+    chrome = webdriver.Chrome(service=Service(executable_path=driver), options=options)
+    chrome.set_page_load_timeout(30)
+    yield chrome
+    chrome.quit()
+
+
+def test_moderator_approves_in_browser(settings: Settings, browser: webdriver.Chrome,
+                                       start_process: object, tmp_path: Path) -> None:
+    hostile = build(7, "hostile-html", prefix="BRW")
+    eml = tmp_path / "in.eml"
+    eml.write_bytes(hostile.raw)
+    assert run_cli(settings, "import", "-q", str(eml)).returncode == 0
+    assert run_cli(settings, "users", "add", "ana", "--role", "moderator", "--password-stdin",
+                   stdin="browser pass 123\n").returncode == 0
+    port = free_port()
+    start_process([CLI, "serve", "--port", str(port)], settings_env(settings), name="serve")  # type: ignore[operator]
+    base = f"http://127.0.0.1:{port}"
+    wait_until(lambda: _up(base), 30, "the web UI answers")
+
+    browser.get(f"{base}/queue")
+    assert browser.current_url.startswith(f"{base}/login")
+    browser.find_element(By.ID, "username").send_keys("ana")
+    browser.find_element(By.ID, "password").send_keys("browser pass 123")
+    browser.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
+    wait_until(lambda: browser.current_url.endswith("/queue"), 10, "redirect to the queue")
+
+    browser.find_element(By.PARTIAL_LINK_TEXT, "Tax revenue data").click()
+    preview = browser.find_element(By.CLASS_NAME, "published-preview")
+    assert hostile.token in preview.text
+    # The hostile HTML's script never ran and left no element behind.
+    assert browser.execute_script("return document.querySelectorAll('script, img').length") == 0
+    assert browser.execute_script("return document.body.innerText").count("owned") == 0
+    browser.save_screenshot(str(tmp_path / "comment.png"))
+
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/approve'] button").click()
+    wait_until(lambda: browser.current_url.endswith("/queue"), 10, "back to the queue")
+    approved = json.loads(run_cli(settings, "queue", "--status", "approved", "--json").stdout)
+    assert [item["subject"] for item in approved] == ["Tax revenue data"]
+
+
+def _up(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False

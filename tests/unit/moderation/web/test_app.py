@@ -1,0 +1,283 @@
+"""The moderation UI over HTTP, as a browser without JavaScript drives it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from config.settings import Settings
+from moderation.db import session_scope
+from moderation.models import CommentStatus
+from moderation.users import add_user
+from moderation.web.app import create_app
+from moderation.web.sessions import COOKIE_NAME
+from tests.unit.factories import load_comment, make_comment
+
+pytestmark = pytest.mark.usefixtures("fast_hasher")
+
+USER = "mira"
+PASSWORD = "kodi-i-fshehte-2020"
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+WRONG_LOGIN = "Wrong user name or password."
+HOSTILE_TEXT = ("Portali i të dhënave të hapura <script>alert('xss')</script> "
+                "<img src=x onerror=alert(1)> https://opendata.gov.al ana@example.org")
+
+
+@dataclass
+class Browser:
+    client: TestClient
+    engine: Engine
+
+    def csrf(self, path: str = "/login") -> str:
+        page = self.client.get(path)
+        assert page.status_code == 200, page.text
+        match = CSRF_FIELD.search(page.text)
+        assert match, f"{path} has no CSRF field"
+        return match.group(1)
+
+    def log_in(self, password: str = PASSWORD, next_path: str = "/queue") -> str:
+        """Log in like a browser; returns the CSRF token of the logged-in session."""
+        response = self.client.post("/login", data={
+            "username": USER, "password": password, "csrf_token": self.csrf(),
+            "next": next_path})
+        assert response.status_code == 303, response.text
+        return self.csrf("/queue")
+
+
+@pytest.fixture
+def browser(settings: Settings, engine: Engine) -> Iterator[Browser]:
+    with session_scope(engine) as session:
+        add_user(session, USER, "moderator", PASSWORD)
+    app = create_app(settings, engine=engine)
+    with TestClient(app, follow_redirects=False) as client:
+        yield Browser(client, engine)
+
+
+def test_queue_redirects_to_login_when_logged_out(browser: Browser) -> None:
+    response = browser.client.get("/queue")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/queue"
+
+
+def test_comment_page_redirects_to_login_when_logged_out(browser: Browser) -> None:
+    comment_id = make_comment(browser.engine)
+    response = browser.client.get(f"/comments/{comment_id}")
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/login?next=/comments/{comment_id}"
+
+
+def test_login_with_wrong_password_shows_a_clear_error(browser: Browser) -> None:
+    response = browser.client.post("/login", data={
+        "username": USER, "password": "not-the-password", "csrf_token": browser.csrf()})
+    assert response.status_code == 401
+    assert WRONG_LOGIN in response.text
+    assert 'role="alert"' in response.text
+    assert browser.client.get("/queue").status_code == 303  # still logged out
+
+
+def test_login_without_csrf_token_is_forbidden(browser: Browser) -> None:
+    browser.csrf()  # a session exists, but the form does not echo its token
+    response = browser.client.post("/login", data={"username": USER, "password": PASSWORD})
+    assert response.status_code == 403
+    assert "CSRF check failed" in response.text
+    assert browser.client.get("/queue").status_code == 303
+
+
+def test_login_with_a_forged_csrf_token_is_forbidden(browser: Browser) -> None:
+    browser.csrf()
+    response = browser.client.post("/login", data={
+        "username": USER, "password": PASSWORD, "csrf_token": "forged-token"})
+    assert response.status_code == 403
+
+
+def test_login_without_any_session_is_forbidden(browser: Browser) -> None:
+    response = browser.client.post("/login", data={
+        "username": USER, "password": PASSWORD, "csrf_token": "x"})
+    assert response.status_code == 403
+
+
+def test_login_rotates_the_session_cookie(browser: Browser) -> None:
+    browser.csrf()
+    before = browser.client.cookies[COOKIE_NAME]
+    browser.log_in()
+    after = browser.client.cookies[COOKIE_NAME]
+    assert after != before
+    assert browser.client.get("/queue").status_code == 200
+    # The pre-login token is worthless now (no session fixation).
+    browser.client.cookies.set(COOKIE_NAME, before)
+    assert browser.client.get("/queue").status_code == 303
+
+
+def test_login_redirects_to_a_local_next_page(browser: Browser) -> None:
+    response = browser.client.post("/login", data={
+        "username": USER, "password": PASSWORD, "csrf_token": browser.csrf(),
+        "next": "/queue?status=approved"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/queue?status=approved"
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example", "https://evil.example/", "/\\evil.example", "evil.example"])
+def test_login_never_redirects_off_site(browser: Browser, target: str) -> None:
+    response = browser.client.post("/login", data={
+        "username": USER, "password": PASSWORD, "csrf_token": browser.csrf(), "next": target})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/queue"
+
+
+def test_login_form_does_not_carry_an_off_site_next(browser: Browser) -> None:
+    page = browser.client.get("/login", params={"next": "//evil.example"})
+    assert 'name="next" value="/queue"' in page.text
+    assert "evil.example" not in page.text
+
+
+@pytest.mark.parametrize("path", ["/login", "/queue", "/healthz"])
+def test_security_headers(browser: Browser, path: str) -> None:
+    response = browser.client.get(path)
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'none'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_error_pages_carry_security_headers(browser: Browser) -> None:
+    response = browser.client.post("/login", data={})
+    assert response.status_code == 403
+    assert "script-src 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_session_cookie_is_http_only_and_same_site(browser: Browser) -> None:
+    response = browser.client.get("/login")
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=lax" in cookie
+
+
+def test_queue_lists_pending_comments(browser: Browser) -> None:
+    comment_id = make_comment(browser.engine, subject="Shërbimet online")
+    browser.log_in()
+    page = browser.client.get("/queue")
+    assert page.status_code == 200
+    assert f'href="/comments/{comment_id}"' in page.text
+    assert "Shërbimet online" in page.text
+    assert "pending (1)" in page.text
+
+
+def test_approve_without_csrf_is_forbidden_and_changes_nothing(browser: Browser) -> None:
+    comment_id = make_comment(browser.engine)
+    browser.log_in()
+    response = browser.client.post(f"/comments/{comment_id}/approve", data={})
+    assert response.status_code == 403
+    assert "CSRF check failed" in response.text
+    assert load_comment(browser.engine, comment_id).status == CommentStatus.PENDING
+
+
+def test_approve_with_csrf_approves(browser: Browser) -> None:
+    first = make_comment(browser.engine)
+    second = make_comment(browser.engine, text="Buxheti i qytetarit duhet botuar.")
+    csrf = browser.log_in()
+    response = browser.client.post(f"/comments/{first}/approve", data={"csrf_token": csrf})
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/comments/{second}"  # next pending one
+    comment = load_comment(browser.engine, first)
+    assert comment.status == CommentStatus.APPROVED
+    assert comment.decided_by == USER
+
+
+def test_approving_the_last_pending_goes_back_to_the_queue(browser: Browser) -> None:
+    comment_id = make_comment(browser.engine)
+    csrf = browser.log_in()
+    response = browser.client.post(f"/comments/{comment_id}/approve", data={"csrf_token": csrf})
+    assert response.headers["location"] == "/queue"
+
+
+def test_approving_twice_is_a_readable_conflict(browser: Browser) -> None:
+    comment_id = make_comment(browser.engine)
+    csrf = browser.log_in()
+    browser.client.post(f"/comments/{comment_id}/approve", data={"csrf_token": csrf})
+    response = browser.client.post(f"/comments/{comment_id}/approve", data={"csrf_token": csrf})
+    assert response.status_code == 409
+    assert f"comment {comment_id} is approved; cannot approve it" in response.text
+
+
+def test_reject_with_empty_reason_shows_the_error_and_leaves_it_pending(
+    browser: Browser
+) -> None:
+    comment_id = make_comment(browser.engine)
+    csrf = browser.log_in()
+    response = browser.client.post(f"/comments/{comment_id}/reject",
+                                    data={"csrf_token": csrf, "reason": "   "})
+    assert response.status_code == 303
+    page = browser.client.get(response.headers["location"])
+    assert page.status_code == 200
+    assert "a rejection needs a reason the citizen can read" in page.text
+    assert load_comment(browser.engine, comment_id).status == CommentStatus.PENDING
+
+
+def test_reject_with_reason_rejects(browser: Browser) -> None:
+    comment_id = make_comment(browser.engine)
+    csrf = browser.log_in()
+    response = browser.client.post(f"/comments/{comment_id}/reject",
+                                   data={"csrf_token": csrf, "reason": "Jashtë teme."})
+    assert response.status_code == 303
+    comment = load_comment(browser.engine, comment_id)
+    assert comment.status == CommentStatus.REJECTED
+    assert comment.reject_reason == "Jashtë teme."
+
+
+def test_reject_without_csrf_is_forbidden(browser: Browser) -> None:
+    comment_id = make_comment(browser.engine)
+    browser.log_in()
+    response = browser.client.post(f"/comments/{comment_id}/reject",
+                                   data={"reason": "Jashtë teme."})
+    assert response.status_code == 403
+    assert load_comment(browser.engine, comment_id).status == CommentStatus.PENDING
+
+
+def test_comment_page_shows_sanitized_html_never_raw_script(browser: Browser) -> None:
+    comment_id = make_comment(browser.engine, text=HOSTILE_TEXT,
+                              subject="<script>alert('subject')</script>")
+    browser.log_in()
+    page = browser.client.get(f"/comments/{comment_id}")
+    assert page.status_code == 200
+    comment = load_comment(browser.engine, comment_id)
+    assert comment.display_html in page.text  # exactly what will be published
+    assert "<script" not in page.text.lower()
+    assert "<img" not in page.text.lower()
+    assert "&lt;script&gt;alert(&#39;xss&#39;)&lt;/script&gt;" in page.text or \
+        "&lt;script&gt;alert('xss')&lt;/script&gt;" in page.text
+    assert ('<a href="https://opendata.gov.al" rel="nofollow ugc noopener">'
+            in page.text)
+    assert "[e-mail]" in page.text
+
+
+def test_comment_page_shows_commitments_and_private_sender(browser: Browser) -> None:
+    comment_id = make_comment(browser.engine, text="Portali i të dhënave të hapura.",
+                              sender="Ana Hoxha <ana.hoxha@example.org>")
+    browser.log_in()
+    page = browser.client.get(f"/comments/{comment_id}")
+    assert "4. Expansion of the Open Data Portal" in page.text or "4. " in page.text
+    assert "ana.hoxha@example.org" in page.text
+    assert "never published" in page.text
+
+
+def test_unknown_comment_is_404(browser: Browser) -> None:
+    browser.log_in()
+    response = browser.client.get("/comments/999999")
+    assert response.status_code == 404
+    assert "No comment #999999." in response.text
+
+
+def test_logout_ends_the_session(browser: Browser) -> None:
+    csrf = browser.log_in()
+    response = browser.client.post("/logout", data={"csrf_token": csrf})
+    assert response.status_code == 303
+    assert browser.client.get("/queue").status_code == 303
