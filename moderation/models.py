@@ -68,6 +68,14 @@ class InboundMessage(SQLModel, table=True):
     status: str = Field(default=InboundStatus.RECEIVED, max_length=16, index=True)
     reason: str | None = None
     attempts: int = 0
+    # The message was over the size limit: ``raw`` holds its header block only;
+    # the whole message stays on the IMAP server.
+    truncated: bool = False
+    # auto_reply, bounce, mailing_list or spam: never acknowledged, never published.
+    machine_kind: str | None = Field(default=None, max_length=32)
+    # Keyed hash of the contact form submitter's address, for the rate limit.
+    submitter_hash: str | None = Field(default=None, max_length=64, index=True)
+    released_by: str | None = Field(default=None, max_length=64)
 
 
 class Comment(SQLModel, table=True):
@@ -84,6 +92,9 @@ class Comment(SQLModel, table=True):
     language: str = Field(default="und", max_length=8)
     text: str = ""
     display_html: str = ""
+    # What trimming removed (quoted replies, forwarded headers, signature);
+    # moderators can look at it, it is never published.
+    quoted_text: str = ""
     received_at: datetime | None = None
     reject_reason: str | None = None
     decided_by: str | None = Field(default=None, max_length=64)
@@ -171,3 +182,40 @@ class ImapCheckpoint(SQLModel, table=True):
     uidvalidity: int = Field(sa_type=BigInteger)
     last_uid: int = Field(default=0, sa_type=BigInteger)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Attachment(SQLModel, table=True):
+    """What a message carried besides its text; the bytes stay in the raw message."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    inbound_id: int = Field(foreign_key="inbound_message.id", index=True)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=255)
+    size: int = Field(sa_type=BigInteger)
+    sha256: str = Field(max_length=64)
+    dangerous: bool = False
+    danger_reason: str | None = None
+
+
+class ReceiptStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Receipt(SQLModel, table=True):
+    """One acknowledgement to a citizen; at most one per address per day."""
+
+    __table_args__ = (UniqueConstraint("address", "day", name="uq_receipt_address_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    inbound_id: int = Field(foreign_key="inbound_message.id", unique=True)
+    comment_id: int | None = Field(default=None, foreign_key="comment.id")
+    address: str = Field(max_length=320)
+    day: str = Field(max_length=10)
+    reference: str = Field(max_length=32)
+    status: str = Field(default=ReceiptStatus.PENDING, max_length=16, index=True)
+    error: str | None = None
+    message_id: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
