@@ -22,6 +22,17 @@ class ImapSecurity(StrEnum):
     NONE = "none"
 
 
+class SmtpSecurity(StrEnum):
+    TLS = "tls"
+    STARTTLS = "starttls"
+    NONE = "none"
+
+
+class MailSender(StrEnum):
+    SMTP = "smtp"
+    CONSOLE = "console"
+
+
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     PRODUCTION = "production"
@@ -46,6 +57,30 @@ class Settings(BaseSettings):
     imap_batch_size: int = Field(default=200, ge=1, le=5000)
     imap_timeout_seconds: float = Field(default=30.0, gt=0)
     poll_interval_seconds: float = Field(default=60.0, gt=0)
+
+    # Limits checked before a message is parsed; a message over one is stored
+    # and quarantined with a reason that names the limit.
+    max_message_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    max_header_bytes: int = Field(default=64 * 1024, gt=0)
+    max_mime_depth: int = Field(default=20, gt=0)
+    max_mime_parts: int = Field(default=200, gt=0)
+    max_encoded_words: int = Field(default=500, gt=0)
+    max_text_chars: int = Field(default=200_000, gt=0)
+    parse_time_limit_seconds: float = Field(default=20.0, gt=0)
+
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    smtp_security: SmtpSecurity = SmtpSecurity.STARTTLS
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_cafile: Path | None = None
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    mail_from: str = "feedback@localhost"
+    mail_sender: MailSender = MailSender.CONSOLE
+    receipts: bool = True
+
+    form_rate_limit_per_hour: int = Field(default=5, ge=1)
+    form_max_chars: int = Field(default=20_000, gt=0)
 
     site_dir: Path = Path("site")
     secret_key: str = ""
@@ -82,6 +117,14 @@ class Settings(BaseSettings):
             raise ValueError("OGP_SECRET_KEY must be at least 16 characters")
         if self.environment is Environment.PRODUCTION and not self.cookie_secure:
             raise ValueError("OGP_COOKIE_SECURE must be true in production (HTTPS only)")
+        if "@" not in self.mail_from or any(ch in self.mail_from for ch in "\r\n<>,; "):
+            raise ValueError("OGP_MAIL_FROM must be one plain address such as feedback@example.al")
+        if self.mail_sender is MailSender.SMTP and not self.smtp_host:
+            raise ValueError("OGP_MAIL_SENDER=smtp needs OGP_SMTP_HOST")
+        if (self.environment is Environment.PRODUCTION and self.receipts
+                and self.mail_sender is not MailSender.SMTP):
+            raise ValueError("receipts in production need OGP_MAIL_SENDER=smtp "
+                             "(or OGP_RECEIPTS=false)")
         return self
 
     @property
@@ -93,6 +136,14 @@ class Settings(BaseSettings):
         if self.imap_port:
             return self.imap_port
         return 993 if self.imap_security is ImapSecurity.TLS else 143
+
+    @property
+    def effective_smtp_port(self) -> int:
+        if self.smtp_port:
+            return self.smtp_port
+        return {SmtpSecurity.TLS: 465, SmtpSecurity.STARTTLS: 587, SmtpSecurity.NONE: 25}[
+            self.smtp_security
+        ]
 
     @property
     def is_sqlite(self) -> bool:
