@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     imap_batch_size: int = Field(default=200, ge=1, le=5000)
     imap_timeout_seconds: float = Field(default=30.0, gt=0)
     poll_interval_seconds: float = Field(default=60.0, gt=0)
+    # Reconnects back off exponentially (with jitter) from 1 s up to this.
+    imap_reconnect_max_seconds: float = Field(default=300.0, ge=1)
+    # One active poller per mailbox: a Redis lock, on OGP_LOCK_URL or else on
+    # the broker when that is Redis (no lock without Redis, as in the demo).
+    lock_url: str | None = None
+    lock_ttl_seconds: float = Field(default=60.0, ge=1)
 
     # Limits checked before a message is parsed; a message over one is stored
     # and quarantined with a reason that names the limit.

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
+import re
 import email.utils
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,7 +17,19 @@ from email.message import EmailMessage, Message
 
 from intake.htmltext import html_to_text
 
-FALLBACK_CHARSETS = ("utf-8", "windows-1252", "iso-8859-1")
+# After the declared charset. Albanian ë and ç sit at the same code points in
+# Windows-1250/1252 and ISO-8859-1/-2, so the order only matters for other text.
+FALLBACK_CHARSETS = ("utf-8", "windows-1252", "iso-8859-2", "iso-8859-1")
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    dangerous: bool
+    danger_reason: str | None
 
 
 @dataclass(frozen=True)
@@ -28,6 +42,7 @@ class ParsedMail:
     text: str
     text_source: str  # "plain", "html" or "none"
     problem: str | None = None
+    attachments: tuple[AttachmentInfo, ...] = ()
 
 
 def _header(message: Message, name: str) -> str:
@@ -40,11 +55,18 @@ def _header(message: Message, name: str) -> str:
     return " ".join(str(value).split())
 
 
+def _declared_charset(part: Message) -> str | None:
+    try:
+        return part.get_content_charset()
+    except Exception:  # a broken parameter is as good as none
+        return None
+
+
 def _decode_part(part: Message) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
-    declared = part.get_content_charset()
+    declared = _declared_charset(part)
     candidates = ([declared] if declared else []) + list(FALLBACK_CHARSETS)
     for charset in candidates:
         try:
@@ -54,29 +76,93 @@ def _decode_part(part: Message) -> str:
     return payload.decode("utf-8", errors="replace")  # pragma: no cover  (latin-1 never fails)
 
 
-def _first_part(message: Message, subtype: str) -> Message | None:
-    for part in message.walk():
-        if part.is_multipart() or part.get_content_maintype() != "text":
-            continue
-        if part.get_content_subtype() != subtype:
-            continue
-        if part.get_content_disposition() == "attachment":
-            continue
-        return part
-    return None
+def _text_parts(message: Message, subtype: str) -> list[Message]:
+    return [
+        part for part in message.walk()
+        if not part.is_multipart()
+        and part.get_content_maintype() == "text"
+        and part.get_content_subtype() == subtype
+        and part.get_content_disposition() != "attachment"
+    ]
+
+
+def _plain_text(part: Message) -> str:
+    text = _decode_part(part)
+    if str(part.get_param("format", "")).lower() == "flowed":
+        text = unflow(text, str(part.get_param("delsp", "")).lower() == "yes")
+    return text
+
+
+def _body_parts(message: Message) -> tuple[Message | None, Message | None]:
+    """The first plain and the first HTML part that hold any text."""
+    plain = next((p for p in _text_parts(message, "plain") if _decode_part(p).strip()), None)
+    html = next((p for p in _text_parts(message, "html")
+                 if html_to_text(_decode_part(p)).strip()), None)
+    return plain, html
 
 
 def extract_text(message: Message) -> tuple[str, str]:
     """The citizen's text: the plain part, else the HTML part turned into text."""
-    plain = _first_part(message, "plain")
+    plain, html = _body_parts(message)
     if plain is not None:
-        text = _decode_part(plain)
-        if text.strip():
-            return normalise_text(text), "plain"
-    html = _first_part(message, "html")
+        return normalise_text(_plain_text(plain)), "plain"
     if html is not None:
         return normalise_text(html_to_text(_decode_part(html))), "html"
+    for rescued in _rescue_broken_multipart(message):
+        text, source = extract_text(rescued)
+        if text:
+            return text, source
     return "", "none"
+
+
+_DELIMITER_LINE = re.compile(r"^--[^\s]{1,200}[ \t\r]*$", re.MULTILINE)
+
+
+def _rescue_broken_multipart(message: Message) -> list[Message]:
+    """Parts of a multipart whose boundary the parser could not use.
+
+    Outlook Express and others write boundaries the standard parser rejects
+    (unquoted, with ``=``); the container then looks like one opaque blob.
+    Splitting on delimiter-looking lines recovers the citizen's text.
+    """
+    rescued: list[Message] = []
+    for part in message.walk():
+        if part.get_content_maintype() != "multipart" or part.is_multipart():
+            continue
+        payload = part.get_payload()
+        if not isinstance(payload, str):
+            continue
+        for chunk in _DELIMITER_LINE.split(payload)[1:][:50]:
+            entity = email.message_from_string(chunk.lstrip("\r\n"), policy=email.policy.default)
+            if entity.get_content_maintype() == "text":
+                rescued.append(entity)
+    return rescued
+
+
+def unflow(text: str, delsp: bool = False) -> str:
+    """RFC 3676 format=flowed: a line ending in a space continues on the next."""
+    out: list[str] = []
+    carry = ""
+    carry_depth = -1
+    for line in text.replace("\r\n", "\n").split("\n"):
+        depth = len(line) - len(line.lstrip(">"))
+        body = line[depth:]
+        if body.startswith(" "):
+            body = body[1:]  # space-stuffing
+        if carry and depth != carry_depth:
+            out.append(">" * carry_depth + (" " if carry_depth else "") + carry)
+            carry = ""
+        soft = body.endswith(" ") and body != "-- "
+        if soft:
+            carry += body[:-1] if delsp else body
+            carry_depth = depth
+            continue
+        joined = carry + body
+        carry = ""
+        out.append(">" * depth + (" " if depth else "") + joined)
+    if carry:
+        out.append(">" * carry_depth + (" " if carry_depth else "") + carry)
+    return "\n".join(out)
 
 
 def normalise_text(text: str) -> str:
@@ -109,15 +195,83 @@ def _author(message: Message) -> tuple[str, str]:
     return " ".join(name.split()), address.strip().lower()
 
 
+DANGEROUS_EXTENSIONS = frozenset(
+    "exe scr com pif bat cmd vbs vbe js jse wsf wsh hta msi msp ps1 psm1 jar lnk reg "
+    "dll cpl iso img vhd docm xlsm pptm dotm xlam one apk app dmg".split()
+)
+DANGEROUS_TYPES = frozenset({
+    "application/x-msdownload", "application/x-msdos-program", "application/x-dosexec",
+    "application/x-executable", "application/hta", "application/x-ms-shortcut",
+    "application/javascript", "application/x-javascript", "text/javascript",
+    "application/vnd.ms-word.document.macroenabled.12",
+    "application/vnd.ms-excel.sheet.macroenabled.12",
+})
+_UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069<>:\"/\\|?*]")
+
+
+def sanitize_filename(name: str, fallback: str) -> str:
+    """A name safe to show and to store: no path, no controls, no bidi tricks."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE_FILENAME.sub("_", name).strip(" .")
+    return name[:200] or fallback
+
+
+def _danger(filename: str, content_type: str) -> str | None:
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension in DANGEROUS_EXTENSIONS:
+        return f"executable or macro file type .{extension}"
+    if content_type in DANGEROUS_TYPES:
+        return f"executable content type {content_type}"
+    return None
+
+
+def _attachments(message: Message, body_parts: set[int]) -> tuple[AttachmentInfo, ...]:
+    found: list[AttachmentInfo] = []
+    for part in message.walk():
+        if part.is_multipart() or id(part) in body_parts:
+            continue
+        if part.get_content_maintype() == "multipart":
+            continue  # a container the parser could not split, not an attachment
+        content_type = part.get_content_type()
+        try:
+            filename = part.get_filename() or ""
+        except Exception:
+            filename = ""
+        disposition = part.get_content_disposition()
+        if content_type.startswith("text/") and not filename and disposition != "attachment":
+            continue
+        if content_type == "message/rfc822" or content_type.startswith("message/"):
+            payload = part.as_bytes() if content_type == "message/rfc822" else b""
+        else:
+            decoded = part.get_payload(decode=True)
+            payload = decoded if isinstance(decoded, bytes) else b""
+        name = sanitize_filename(filename, f"attachment-{len(found) + 1}")
+        danger = _danger(name, content_type)
+        found.append(AttachmentInfo(
+            filename=name, content_type=content_type[:255], size=len(payload),
+            sha256=hashlib.sha256(payload).hexdigest(), dangerous=danger is not None,
+            danger_reason=danger,
+        ))
+    return tuple(found)
+
+
 def parse_message(raw: bytes) -> ParsedMail:
     message = email.message_from_bytes(raw, _class=EmailMessage, policy=email.policy.default)
     subject = _header(message, "Subject")
     name, address = _author(message)
     message_id = _header(message, "Message-ID") or None
     text, source = extract_text(message)
+    body_parts = {id(p) for p in _body_parts(message) if p is not None}
+    try:
+        attachments = _attachments(message, body_parts)
+    except Exception:  # attachments are metadata; a broken one must not cost the text
+        attachments = ()
     problem = None
     if not text:
         problem = "no readable text: the message has no text/plain or text/html body"
+        if attachments:
+            names = ", ".join(a.filename for a in attachments[:5])
+            problem += f" (it carries {len(attachments)} attachment(s): {names})"
     return ParsedMail(
         subject=subject,
         author_name=name,
@@ -127,6 +281,7 @@ def parse_message(raw: bytes) -> ParsedMail:
         text=text,
         text_source=source,
         problem=problem,
+        attachments=attachments,
     )
 
 

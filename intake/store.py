@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from intake.parse import peek_message_id
-from moderation.models import InboundMessage, InboundSource
+from moderation.models import InboundMessage, InboundSource, InboundStatus
 
 Enqueue = Callable[[Sequence[int]], None]
 """Hands stored row ids to processing; called only after the commit."""
@@ -27,6 +27,10 @@ class RawMessage:
     mailbox: str | None = None
     uidvalidity: int | None = None
     uid: int | None = None
+    # Set when the message is known to be unprocessable before it is parsed
+    # (over the size limit: ``raw`` is then its header block only).
+    truncated: bool = False
+    quarantine_reason: str | None = None
 
     @property
     def sha256(self) -> str:
@@ -67,7 +71,11 @@ def store_raw_batch(session: Session, items: Sequence[RawMessage]) -> list[Store
             mailbox=item.mailbox,
             uidvalidity=item.uidvalidity,
             uid=item.uid,
+            truncated=item.truncated,
         )
+        if item.quarantine_reason:
+            row.status = InboundStatus.QUARANTINED
+            row.reason = item.quarantine_reason
         session.add(row)
         fresh[digest] = row
         results.append(Stored(-1, created=True))

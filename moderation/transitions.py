@@ -9,7 +9,14 @@ from collections.abc import Iterable
 
 from sqlmodel import Session
 
-from moderation.models import Comment, CommentStatus, ModerationEvent, utcnow
+from moderation.models import (
+    Comment,
+    CommentStatus,
+    InboundMessage,
+    InboundStatus,
+    ModerationEvent,
+    utcnow,
+)
 
 S = CommentStatus
 ALLOWED: dict[str, dict[str, str]] = {
@@ -86,3 +93,30 @@ def mark_published(session: Session, comments: Iterable[Comment], actor: str) ->
             _move(session, comment, "publish", actor)
             count += 1
     return count
+
+
+def release_inbound(session: Session, inbound_id: int, actor: str) -> InboundMessage:
+    """A moderator overrides a quarantine: the message goes back into processing.
+
+    Processing then skips the machine-mail rules and the structural limits that
+    held it (the time limit still applies).
+    """
+    message = session.get(InboundMessage, inbound_id, with_for_update=True)
+    if message is None:
+        raise TransitionError(f"no inbound message with id {inbound_id}")
+    if message.status != InboundStatus.QUARANTINED:
+        raise TransitionError(f"inbound message {inbound_id} is {message.status}, not quarantined")
+    if message.truncated:
+        raise TransitionError(
+            f"inbound message {inbound_id} was over the size limit and only its header block "
+            "was downloaded; read it in the mailbox's processed folder instead"
+        )
+    before = message.status
+    message.status = InboundStatus.RECEIVED
+    message.released_by = actor
+    message.updated_at = utcnow()
+    session.add(message)
+    session.add(ModerationEvent(inbound_id=message.id, actor=actor, action="release",
+                                from_status=before, to_status=message.status,
+                                reason=message.reason))
+    return message

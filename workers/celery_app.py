@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import smtplib
 from typing import TYPE_CHECKING
 
 from celery import Celery
@@ -17,8 +18,8 @@ VISIBILITY_TIMEOUT = 3600  # well above the longest task, so nothing is redelive
 
 
 def make_celery(settings: Settings, runtime: Runtime | None = None) -> Celery:
-    from workers.pipeline import process_inbound
-    from workers.runtime import PROCESS_TASK, Runtime
+    from workers.receipts import send_receipt
+    from workers.runtime import PROCESS_TASK, RECEIPT_TASK, Runtime
 
     if not settings.broker_url:
         raise ValueError("OGP_BROKER_URL is not set; the worker needs a broker (redis://...)")
@@ -49,6 +50,18 @@ def make_celery(settings: Settings, runtime: Runtime | None = None) -> Celery:
     )
     def process_inbound_task(inbound_id: int) -> str:
         # The engine is created lazily in each worker child, after the fork.
-        return str(process_inbound(owner.engine, inbound_id, owner.classifier))
+        return owner.process(inbound_id)
+
+    @app.task(
+        name=RECEIPT_TASK,
+        acks_late=True,
+        autoretry_for=(OSError, OperationalError, smtplib.SMTPException),
+        retry_backoff=30,
+        retry_backoff_max=1800,
+        retry_jitter=True,
+        max_retries=8,
+    )
+    def send_receipt_task(receipt_id: int) -> str:
+        return send_receipt(owner.engine, owner.settings, owner.sender, receipt_id)
 
     return app

@@ -19,8 +19,14 @@ from config.settings import Settings, load_settings
 from moderation.catalogue_sync import sync_catalogue
 from moderation.db import migrate, schema_is_current, session_scope
 from moderation.models import User
-from moderation.queries import STATUS_CHOICES, list_comments
-from moderation.transitions import TransitionError, approve, reject
+from moderation.queries import (
+    INBOUND_STATUS_CHOICES,
+    STATUS_CHOICES,
+    inbound_outcomes,
+    list_comments,
+    list_inbound,
+)
+from moderation.transitions import TransitionError, approve, reject, release_inbound
 from moderation.users import UserError, add_user
 from workers.runtime import Runtime
 
@@ -52,22 +58,30 @@ def _safe_url(url: str) -> str:
 
 def cmd_poll(runtime: Runtime, args: argparse.Namespace) -> int:
     from intake.imap import ImapConfigError, ImapPoller
+    from intake.lock import LockConfigError, LockUnavailableError, mailbox_lock
 
-    poller = ImapPoller(runtime.settings, runtime.engine, runtime.enqueue)
+    settings = runtime.settings
+    poller = ImapPoller(settings, runtime.engine, runtime.enqueue)
+    # SIGTERM/SIGINT ask the poller to stop between batches (and within about
+    # a second while idling); the lock is then released for the next poller.
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
     try:
+        lock = mailbox_lock(settings)
         if args.once:
-            result = poller.poll_once()
-            print(f"polled {runtime.settings.imap_mailbox}: stored {result.stored}, "
+            result = poller.poll_once(stop) if lock is None else poller.poll_once_locked(lock, stop)
+            if result is None:
+                print(f"another poller holds the lock for {settings.imap_mailbox}; nothing done")
+                return 0
+            print(f"polled {settings.imap_mailbox}: stored {result.stored}, "
                   f"duplicates {result.duplicates}, moved {result.moved}")
             return 0
-        stop = threading.Event()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
-        print(f"polling {runtime.settings.imap_mailbox} on {runtime.settings.imap_host} "
-              "(Ctrl-C to stop)")
-        poller.run_forever(stop)
+        print(f"polling {settings.imap_mailbox} on {settings.imap_host} (Ctrl-C to stop)",
+              flush=True)
+        poller.run_forever(stop, lock)
         return 0
-    except ImapConfigError as error:
+    except (ImapConfigError, LockConfigError, LockUnavailableError) as error:
         raise CliError(str(error)) from error
 
 
@@ -86,8 +100,12 @@ def cmd_import(runtime: Runtime, args: argparse.Namespace) -> int:
             summary = import_paths(runtime.engine, paths, runtime.enqueue, on_message=bar.update)
         except MailboxPathError as error:
             raise CliError(str(error)) from error
+    with session_scope(runtime.engine) as session:
+        outcomes = inbound_outcomes(session, summary.inbound_ids)
+    described = ", ".join(f"{count} {status}" for status, count in sorted(outcomes.items()))
     print(f"imported {summary.total} messages: {summary.stored} stored, "
-          f"{summary.duplicates} already present")
+          f"{summary.duplicates} already present"
+          + (f"; outcomes: {described}" if described else ""))
     return 0
 
 
@@ -117,6 +135,36 @@ def cmd_queue(runtime: Runtime, args: argparse.Namespace) -> int:
               f"[{labels}]  {item['subject'][:70]}")
     print(f"{len(items)} comment(s)")
     return 0
+
+
+def cmd_inbound(runtime: Runtime, args: argparse.Namespace) -> int:
+    with session_scope(runtime.engine) as session:
+        items = list_inbound(session, args.status)
+    if args.json:
+        json.dump(items, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    for item in items:
+        print(f"{item['id']:>6}  {item['status']:<11}  {item['source']:<6}  {item['size']:>9}  "
+              f"{item['reason'] or ''}")
+    print(f"{len(items)} inbound message(s)")
+    return 0
+
+
+def cmd_release(runtime: Runtime, args: argparse.Namespace) -> int:
+    actor = _require_user(runtime, args.actor)
+    failures = 0
+    for inbound_id in args.ids:
+        try:
+            with session_scope(runtime.engine) as session:
+                release_inbound(session, inbound_id, actor)
+        except TransitionError as error:
+            failures += 1
+            print(f"{inbound_id}: {error}", file=sys.stderr)
+            continue
+        runtime.enqueue([inbound_id])  # after the commit above
+        print(f"{inbound_id}: released into processing")
+    return 1 if failures else 0
 
 
 def _require_user(runtime: Runtime, name: str) -> str:
@@ -166,9 +214,12 @@ def cmd_publish(runtime: Runtime, args: argparse.Namespace) -> int:
 def cmd_serve(runtime: Runtime, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from intake.webform import make_contact_router
     from moderation.web.app import create_app
 
     app = create_app(runtime.settings, engine=runtime.engine, catalogue=runtime.catalogue)
+    app.include_router(make_contact_router(runtime.settings, runtime.engine, runtime.enqueue,
+                                           catalogue=runtime.catalogue))
     print(f"moderation UI: http://{args.host}:{args.port}/  public site: "
           f"http://{args.host}:{args.port}/site/")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
@@ -229,6 +280,14 @@ def build_parser() -> argparse.ArgumentParser:
     reject_p.add_argument("--reason", required=True, metavar="TEXT")
     reject_p.add_argument("--as", dest="actor", required=True, metavar="USER")
 
+    inbound = sub.add_parser("inbound", help="list inbound messages and why any were set aside")
+    inbound.add_argument("--status", choices=INBOUND_STATUS_CHOICES, default="all")
+    inbound.add_argument("--json", action="store_true", help="print a JSON list")
+
+    release = sub.add_parser("release", help="send quarantined messages into processing")
+    release.add_argument("ids", nargs="+", type=int, metavar="ID")
+    release.add_argument("--as", dest="actor", required=True, metavar="USER")
+
     publish = sub.add_parser("publish", help="render approved comments into the static site")
     publish.add_argument("--out", metavar="DIR", help="default: OGP_SITE_DIR")
     publish.add_argument("--as", dest="actor", default="publisher", metavar="USER")
@@ -260,6 +319,8 @@ COMMANDS = {
     "queue": cmd_queue,
     "approve": cmd_approve,
     "reject": cmd_reject,
+    "inbound": cmd_inbound,
+    "release": cmd_release,
     "publish": cmd_publish,
     "serve": cmd_serve,
     "users": cmd_users_add,

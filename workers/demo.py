@@ -66,8 +66,11 @@ def run_demo(runtime: Runtime, serve: bool, host: str, port: int) -> int:
         return 0
     import uvicorn
 
+    from intake.webform import make_contact_router
     from moderation.web.app import create_app
 
     app = create_app(settings, engine=runtime.engine, catalogue=runtime.catalogue)
+    app.include_router(make_contact_router(settings, runtime.engine, runtime.enqueue,
+                                           catalogue=runtime.catalogue))
     uvicorn.run(app, host=host, port=port, log_level="warning")
     return 0

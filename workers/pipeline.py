@@ -7,20 +7,30 @@ done, and the unique ``comment.inbound_id`` stops a racing duplicate.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
 
-from intake.analyse import Analysis, Quarantine, analyse
+from config.settings import Settings
+from intake.analyse import DEFAULT_LIMITS, DEFAULT_MAX_TEXT_CHARS, Analysis, Quarantine, analyse
 from intake.classify import Classifier
+from intake.limits import Limits
+from intake.parse import AttachmentInfo
+from intake.receipts import decide_receipt, reference_for
+from intake.timeout import TimeLimitExceeded, time_limit
 from moderation.db import session_scope
 from moderation.models import (
+    Attachment,
     Comment,
     CommentCommitment,
     InboundMessage,
     InboundStatus,
     ModerationEvent,
+    Receipt,
     utcnow,
 )
 
@@ -34,26 +44,75 @@ class Outcome(StrEnum):
     MISSING = "missing"
 
 
-def process_inbound(engine: Engine, inbound_id: int, classifier: Classifier) -> Outcome:
+@dataclass(frozen=True)
+class ProcessingOptions:
+    limits: Limits = DEFAULT_LIMITS
+    max_text_chars: int = DEFAULT_MAX_TEXT_CHARS
+    time_limit_seconds: float = 20.0
+    receipts: bool = False
+    own_addresses: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ProcessingOptions:
+        own = {settings.mail_from.lower()}
+        if settings.imap_user and "@" in settings.imap_user:
+            own.add(settings.imap_user.lower())
+        return cls(
+            limits=Limits(
+                max_message_bytes=settings.max_message_bytes,
+                max_header_bytes=settings.max_header_bytes,
+                max_mime_depth=settings.max_mime_depth,
+                max_mime_parts=settings.max_mime_parts,
+                max_encoded_words=settings.max_encoded_words,
+            ),
+            max_text_chars=settings.max_text_chars,
+            time_limit_seconds=settings.parse_time_limit_seconds,
+            receipts=settings.receipts,
+            own_addresses=frozenset(own),
+        )
+
+
+@dataclass(frozen=True)
+class Processed:
+    outcome: Outcome
+    receipt_id: int | None = None
+
+
+def process_inbound(
+    engine: Engine,
+    inbound_id: int,
+    classifier: Classifier,
+    options: ProcessingOptions | None = None,
+) -> Processed:
+    options = options or ProcessingOptions()
     with session_scope(engine) as session:
         message = session.get(InboundMessage, inbound_id)
         if message is None:
-            return Outcome.MISSING
+            return Processed(Outcome.MISSING)
         if message.status != InboundStatus.RECEIVED:
-            return Outcome.ALREADY_DONE
+            return Processed(Outcome.ALREADY_DONE)
         raw = message.raw
-    result = analyse(raw, classifier)
+        released = message.released_by is not None
+    try:
+        with time_limit(options.time_limit_seconds):
+            result = analyse(raw, classifier, options.limits, options.max_text_chars, released)
+    except TimeLimitExceeded:
+        result = Quarantine(
+            f"parsing took longer than OGP_PARSE_TIME_LIMIT_SECONDS="
+            f"{options.time_limit_seconds:g}; the message is kept for a person to read"
+        )
     try:
         with session_scope(engine) as session:
             message = session.get(InboundMessage, inbound_id, with_for_update=True)
             if message is None or message.status != InboundStatus.RECEIVED:
-                return Outcome.ALREADY_DONE
+                return Processed(Outcome.ALREADY_DONE)
             message.attempts += 1
             message.updated_at = utcnow()
+            _record_attachments(session, inbound_id, result.attachments)
             if isinstance(result, Quarantine):
                 _quarantine(message, result)
                 session.add(message)
-                return Outcome.QUARANTINED
+                return Processed(Outcome.QUARANTINED)
             comment = _comment_from(message, result)
             session.add(comment)
             session.flush()
@@ -68,17 +127,57 @@ def process_inbound(engine: Engine, inbound_id: int, classifier: Classifier) -> 
             message.status = InboundStatus.PROCESSED
             message.reason = None
             session.add(message)
+            receipt_id = _plan_receipt(session, message, comment, result, options)
     except IntegrityError:
         # Another delivery of the same task won the race; its comment stands.
         log.info("inbound %s already has a comment", inbound_id)
-        return Outcome.ALREADY_DONE
-    log.info("inbound %s -> %s", inbound_id, "pending comment")
-    return Outcome.PENDING
+        return Processed(Outcome.ALREADY_DONE)
+    log.info("inbound %s -> pending comment", inbound_id)
+    return Processed(Outcome.PENDING, receipt_id)
+
+
+def _record_attachments(session: Session, inbound_id: int,
+                        attachments: tuple[AttachmentInfo, ...]) -> None:
+    for info in attachments:
+        session.add(Attachment(inbound_id=inbound_id, filename=info.filename,
+                               content_type=info.content_type, size=info.size,
+                               sha256=info.sha256, dangerous=info.dangerous,
+                               danger_reason=info.danger_reason))
+
+
+def _plan_receipt(session: Session, message: InboundMessage, comment: Comment,
+                  result: Analysis, options: ProcessingOptions) -> int | None:
+    """A pending receipt row, in the comment's transaction; sent after the commit."""
+    if not options.receipts:
+        return None
+    decision = decide_receipt(result.author_email, options.own_addresses,
+                              result.suppress_auto_reply)
+    if decision.address is None:
+        log.info("inbound %s: no receipt (%s)", message.id, decision.reason)
+        return None
+    day = datetime.now(UTC).date().isoformat()
+    already = session.exec(
+        select(Receipt.id).where(Receipt.address == decision.address, Receipt.day == day)
+    ).first()
+    if already is not None:
+        log.info("inbound %s: no receipt (one was already sent to this address today)",
+                 message.id)
+        return None
+    receipt = Receipt(inbound_id=message.id or 0, comment_id=comment.id,
+                      address=decision.address, day=day,
+                      reference=reference_for(message.id or 0))
+    try:
+        with session.begin_nested():
+            session.add(receipt)
+    except IntegrityError:
+        return None  # a concurrent message from the same address took today's receipt
+    return receipt.id
 
 
 def _quarantine(message: InboundMessage, result: Quarantine) -> None:
     message.status = InboundStatus.QUARANTINED
     message.reason = result.reason
+    message.machine_kind = result.machine_kind
     log.info("inbound %s quarantined: %s", message.id, result.reason)
 
 
@@ -91,6 +190,7 @@ def _comment_from(message: InboundMessage, result: Analysis) -> Comment:
         language=result.language,
         text=result.text,
         display_html=result.display_html,
+        quoted_text=result.quoted_text,
         received_at=result.sent_at or message.created_at,
     )
 

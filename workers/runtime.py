@@ -14,10 +14,13 @@ from config.catalogue import Catalogue, default_catalogue
 from config.settings import Settings
 from intake.classify import Classifier
 from moderation.db import make_engine
-from workers.pipeline import process_inbound
+from workers.mail import Sender, make_sender
+from workers.pipeline import ProcessingOptions, process_inbound
+from workers.receipts import send_receipt
 
 log = logging.getLogger(__name__)
 PROCESS_TASK = "ogp.process_inbound"
+RECEIPT_TASK = "ogp.send_receipt"
 
 
 @dataclass
@@ -34,6 +37,33 @@ class Runtime:
         return Classifier(self.catalogue)
 
     @cached_property
+    def options(self) -> ProcessingOptions:
+        return ProcessingOptions.from_settings(self.settings)
+
+    @cached_property
+    def sender(self) -> Sender:
+        return make_sender(self.settings)
+
+    def process(self, inbound_id: int) -> str:
+        """Process one stored message, then hand its receipt (if any) on."""
+        result = process_inbound(self.engine, inbound_id, self.classifier, self.options)
+        if result.receipt_id is not None:
+            self.send_receipts([result.receipt_id])
+        return str(result.outcome)
+
+    def send_receipts(self, receipt_ids: Sequence[int]) -> None:
+        if self.settings.broker_url:
+            for receipt_id in receipt_ids:
+                self.celery.send_task(RECEIPT_TASK, args=[receipt_id])
+            return
+        for receipt_id in receipt_ids:
+            try:
+                send_receipt(self.engine, self.settings, self.sender, receipt_id)
+            except OSError as error:
+                # Without a broker there is no retry queue; the row says failed.
+                log.warning("receipt %s failed: %s", receipt_id, error)
+
+    @cached_property
     def celery(self) -> Celery:
         from workers.celery_app import make_celery
 
@@ -46,4 +76,4 @@ class Runtime:
                 self.celery.send_task(PROCESS_TASK, args=[inbound_id])
             return
         for inbound_id in inbound_ids:
-            process_inbound(self.engine, inbound_id, self.classifier)
+            self.process(inbound_id)

@@ -6,6 +6,7 @@ sanitized HTML the site renders) next to its commitments.
 """
 
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -20,10 +21,10 @@ from sqlmodel import Session, col, select
 from config.catalogue import Catalogue, default_catalogue
 from config.settings import Settings
 from moderation.db import make_engine, session_scope
-from moderation.models import Comment, CommentStatus, InboundMessage
+from moderation.models import Attachment, Comment, CommentStatus, InboundMessage
 from moderation.public import commitments_by_comment
-from moderation.queries import count_by_status, list_comments
-from moderation.transitions import TransitionError, approve, reject
+from moderation.queries import count_by_status, list_comments, quarantined_messages
+from moderation.transitions import TransitionError, approve, reject, release_inbound
 from moderation.users import authenticate
 from moderation.web.sessions import (
     COOKIE_NAME,
@@ -50,8 +51,13 @@ class LoginRequiredError(Exception):
 
 
 def create_app(
-    settings: Settings, engine: Engine | None = None, catalogue: Catalogue | None = None
+    settings: Settings,
+    engine: Engine | None = None,
+    catalogue: Catalogue | None = None,
+    enqueue: Callable[[Sequence[int]], None] | None = None,
 ) -> FastAPI:
+    """``enqueue`` hands released messages to processing; without it they wait
+    in ``received`` for the next worker round."""
     engine = engine or make_engine(settings.database_url)
     catalogue = catalogue or default_catalogue()
     templates = Environment(
@@ -178,10 +184,33 @@ def create_app(
             raise HTTPException(404, f"No comment #{comment_id}.")
         inbound = session.get(InboundMessage, comment.inbound_id)
         labels = commitments_by_comment(session, [comment_id]).get(comment_id, [])
-        return render("comment.html", comment=comment, inbound=inbound,
+        attachments = session.exec(
+            select(Attachment).where(Attachment.inbound_id == comment.inbound_id)
+        ).all()
+        return render("comment.html", comment=comment, inbound=inbound, attachments=attachments,
                       labels=[catalogue.label(label) for label in labels],
                       user=active.user, csrf=active.record.csrf_token, error=error,
                       next_id=_next_pending(session, comment_id))
+
+    @app.get("/quarantine")
+    def quarantine(session: DbSession, active: Moderator) -> Response:
+        items = quarantined_messages(session, limit=500)
+        return render("quarantine.html", items=items, user=active.user,
+                      csrf=active.record.csrf_token)
+
+    @app.post("/inbound/{inbound_id}/release")
+    def release(session: DbSession, active: Moderator, inbound_id: int,
+                csrf_token: Annotated[str, Form()] = "") -> Response:
+        require_csrf(active, csrf_token)
+        assert active.user is not None
+        try:
+            release_inbound(session, inbound_id, active.user.name)
+        except TransitionError as error:
+            raise HTTPException(409, str(error)) from error
+        session.commit()
+        if enqueue is not None:
+            enqueue([inbound_id])  # after the commit above
+        return RedirectResponse("/quarantine", status_code=303)
 
     @app.post("/comments/{comment_id}/approve")
     def approve_comment(session: DbSession, active: Moderator, comment_id: int,

@@ -51,7 +51,7 @@ def make_comment(engine: Engine, text: str = "Shërbimet në e-Albania nuk punoj
                  **headers: str) -> int:
     """A pending comment, through the real intake; returns its id."""
     [inbound_id] = store(engine, plain_mail(text, **headers))
-    assert process_inbound(engine, inbound_id, CLASSIFIER) is Outcome.PENDING
+    assert process_inbound(engine, inbound_id, CLASSIFIER).outcome is Outcome.PENDING
     comment = comment_for(engine, inbound_id)
     assert comment is not None
     assert comment.id is not None

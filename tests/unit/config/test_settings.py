@@ -106,8 +106,10 @@ def test_production_needs_secure_cookies() -> None:
 
 
 def test_production_with_secret_and_secure_cookies_is_accepted() -> None:
-    settings = Settings(environment="production", secret_key=GOOD_SECRET, cookie_secure=True)
+    settings = Settings(environment="production", secret_key=GOOD_SECRET, cookie_secure=True,
+                        receipts=False)
     assert settings.environment is Environment.PRODUCTION
+    assert settings.secret_key == GOOD_SECRET
 
 
 def test_development_without_secret_gets_a_random_one() -> None:

@@ -121,7 +121,7 @@ def test_imported_messages_become_comments_with_their_text(
     recorder = Recorder(engine)
     import_paths(engine, [path], recorder)
     for inbound_id in recorder.ids:
-        assert process_inbound(engine, inbound_id, CLASSIFIER) is Outcome.PENDING
+        assert process_inbound(engine, inbound_id, CLASSIFIER).outcome is Outcome.PENDING
     with Session(engine) as session:
         texts = session.exec(select(Comment.text)).all()
     for mail in MESSAGES:

@@ -131,13 +131,13 @@ def test_login_redirects_to_a_local_next_page(browser: Browser) -> None:
     assert response.headers["location"] == "/queue?status=approved"
 
 
-@pytest.mark.parametrize(
-    "target", ["//evil.example", "https://evil.example/", "/\\evil.example", "evil.example"])
-def test_login_never_redirects_off_site(browser: Browser, target: str) -> None:
-    response = browser.client.post("/login", data={
-        "username": USER, "password": PASSWORD, "csrf_token": browser.csrf(), "next": target})
-    assert response.status_code == 303
-    assert response.headers["location"] == "/queue"
+def test_login_never_redirects_off_site(browser: Browser) -> None:
+    for target in ("//evil.example", "https://evil.example/", "/\\evil.example", "evil.example"):
+        response = browser.client.post("/login", data={
+            "username": USER, "password": PASSWORD, "csrf_token": browser.csrf(),
+            "next": target})
+        assert response.status_code == 303, target
+        assert response.headers["location"] == "/queue", target
 
 
 def test_login_form_does_not_carry_an_off_site_next(browser: Browser) -> None:
@@ -146,15 +146,15 @@ def test_login_form_does_not_carry_an_off_site_next(browser: Browser) -> None:
     assert "evil.example" not in page.text
 
 
-@pytest.mark.parametrize("path", ["/login", "/queue", "/healthz"])
-def test_security_headers(browser: Browser, path: str) -> None:
-    response = browser.client.get(path)
-    csp = response.headers["content-security-policy"]
-    assert "script-src 'none'" in csp
-    assert "frame-ancestors 'none'" in csp
-    assert response.headers["x-frame-options"] == "DENY"
-    assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.headers["cache-control"] == "no-store"
+def test_security_headers(browser: Browser) -> None:
+    for path in ("/login", "/queue", "/healthz"):
+        response = browser.client.get(path)
+        csp = response.headers["content-security-policy"]
+        assert "script-src 'none'" in csp, path
+        assert "frame-ancestors 'none'" in csp, path
+        assert response.headers["x-frame-options"] == "DENY", path
+        assert response.headers["x-content-type-options"] == "nosniff", path
+        assert response.headers["cache-control"] == "no-store", path
 
 
 def test_error_pages_carry_security_headers(browser: Browser) -> None:

@@ -1,0 +1,436 @@
+"""The public contact form: the plan's second channel, into the same pipeline as mail.
+
+A submission becomes an RFC 5322 message (``X-OGP-Source: contact-form``) that is
+stored with ``store_raw_batch`` like a message from the inbox, committed, and only
+then handed to processing: the classifier, the moderators and the publisher see a
+form comment exactly as they see an e-mail. The checks (CSRF, honeypot, sizes, the
+address, the per-address rate limit) are pure functions; the router is the adapter.
+
+This module never publishes, moderates or sends mail, and never logs or shows a
+submitter's address; the rate limit keeps only a keyed hash of it.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import email.utils
+import hashlib
+import hmac
+import logging
+import math
+import re
+import secrets
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from email.errors import HeaderParseError, MessageError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from config.catalogue import Catalogue, Commitment, default_catalogue
+from config.settings import Settings
+from intake.store import Enqueue, RawMessage, store_raw_batch
+from moderation.db import session_scope
+from moderation.models import InboundMessage, InboundSource, utcnow
+from moderation.web.sessions import (
+    COOKIE_NAME,
+    ActiveSession,
+    csrf_valid,
+    load_session,
+    start_session,
+)
+
+log = logging.getLogger(__name__)
+
+SOURCE_HEADER = "X-OGP-Source"
+SOURCE_VALUE = "contact-form"
+COMMITMENT_HEADER = "X-OGP-Commitment"
+HONEYPOT_FIELD = "website"
+NAME_MAX_CHARS = 200
+SUBJECT_MAX_CHARS = 200
+ADDRESS_MAX_CHARS = 254  # RFC 5321 path limit, less the angle brackets
+RATE_WINDOW = timedelta(hours=1)
+# csrf_token, name, email, subject, commitment, comment, website; a few to spare.
+MAX_FORM_FIELDS = 16
+REFERENCE_FORMAT = "OGP-%06d"
+_REFERENCE = re.compile(r"OGP-\d{6,12}")
+_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message for the citizen, Albanian first; the template marks the English part."""
+
+    sq: str
+    en: str
+
+
+CSRF_REFUSED = Notice(
+    "Kontrolli i sigurisë së formularit dështoi: faqja ka qëndruar e hapur shumë gjatë ose "
+    "formulari nuk erdhi nga kjo faqe. Ringarkoni faqen e formularit, ose kontrolloni tekstin "
+    "më poshtë dhe shtypni sërish «Dërgo».",
+    "The form's security check failed: the page was open too long or the form did not come "
+    "from this site. Reload the form page, or check your text below and press \"Send\" again.",
+)
+HONEYPOT_REFUSED = Notice(
+    "Mesazhi nuk u pranua. Ju lutemi provoni përsëri.",
+    "The message was not accepted. Please try again.",
+)
+TOO_LARGE = Notice(
+    "Formulari që dërguat është shumë i madh. Shkurtoni komentin dhe provoni përsëri.",
+    "The form you sent is too large. Please shorten your comment and try again.",
+)
+FIX_FIELDS = Notice(
+    "Komenti nuk u dërgua. Ju lutemi korrigjoni fushat e shënuara më poshtë.",
+    "Your comment was not sent. Please correct the fields marked below.",
+)
+NO_LINE_BREAKS = Notice(
+    "nuk mund të përmbajë ndërprerje rreshti ose shenja kontrolli.",
+    "cannot contain line breaks or control characters.",
+)
+
+
+@dataclass(frozen=True)
+class ContactForm:
+    """What the citizen typed, as strings; nothing here has been checked yet."""
+
+    name: str = ""
+    email: str = ""
+    subject: str = ""
+    commitment: str = ""
+    comment: str = ""
+    website: str = ""  # the honeypot: hidden from people, filled in by naive bots
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, Any]) -> ContactForm:
+        def text(name: str) -> str:
+            value = fields.get(name)
+            return value if isinstance(value, str) else ""
+
+        return cls(name=text("name"), email=text("email"), subject=text("subject"),
+                   commitment=text("commitment"), comment=text("comment"),
+                   website=text(HONEYPOT_FIELD))
+
+    def for_display(self) -> ContactForm:
+        """What is safe to put back into the form: one-line fields, never the honeypot."""
+        return replace(self, name=_one_line(self.name), email=_one_line(self.email),
+                       subject=_one_line(self.subject), website="")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A checked form: a one-line name and subject, a plain address, a non-empty comment."""
+
+    name: str
+    address: str
+    subject: str
+    commitment: Commitment | None
+    comment: str
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status_code: int
+    notice: Notice
+    errors: Mapping[str, Notice] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def _has_line_break_or_control(value: str) -> bool:
+    # Cc covers CR, LF, NUL and tab; Zl/Zp are U+2028/U+2029, which some mail
+    # software also treats as line ends. Any of them in a header is an injection.
+    return any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in value)
+
+
+def _one_line(value: str) -> str:
+    return "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+                   for ch in value)
+
+
+def normalise_address(value: str) -> str | None:
+    """A bare ``local@domain`` (IDNA domain, lower case), or ``None`` if it is not one."""
+    value = value.strip()
+    if not value or len(value) > ADDRESS_MAX_CHARS or _has_line_break_or_control(value):
+        return None
+    # parseaddr must give back the whole input as the address: "Ana <a@b.al>" or
+    # "a@b.al, c@d.al" are not one plain address.
+    if email.utils.parseaddr(value) != ("", value) or value.count("@") != 1:
+        return None
+    local, domain = value.split("@")
+    if not _LOCAL_PART.fullmatch(local) or len(local) > 64:
+        return None
+    try:
+        domain = domain.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
+        return None
+    address = f"{local}@{domain}"
+    try:
+        Address(addr_spec=address)
+    except (HeaderParseError, MessageError, ValueError, IndexError):
+        return None
+    return address
+
+
+def normalise_comment(value: str) -> str:
+    """Browsers send CRLF; the length limit counts what the citizen sees."""
+    return value.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip()
+
+
+def subject_line(typed: str, commitment: Commitment | None) -> str:
+    # The chosen commitment's title goes into the subject, where the classifier
+    # reads it as well as the moderators; the header keeps the exact id.
+    topic = commitment.title_sq if commitment else ""
+    return ": ".join(part for part in (topic, typed) if part)
+
+
+def check_form(form: ContactForm, catalogue: Catalogue,
+               max_chars: int) -> Submission | dict[str, Notice]:
+    """The checked submission, or the problems by field name."""
+    errors: dict[str, Notice] = {}
+    name = " ".join(form.name.split())
+    if _has_line_break_or_control(form.name):
+        errors["name"] = Notice(f"Emri {NO_LINE_BREAKS.sq}", f"The name {NO_LINE_BREAKS.en}")
+    elif len(name) > NAME_MAX_CHARS:
+        errors["name"] = Notice(f"Emri mund të ketë deri në {NAME_MAX_CHARS} shenja.",
+                                f"The name can have at most {NAME_MAX_CHARS} characters.")
+
+    address = normalise_address(form.email)
+    if not form.email.strip():
+        errors["email"] = Notice("Shkruani adresën tuaj të e-mailit.",
+                                 "Please enter your e-mail address.")
+    elif address is None:
+        errors["email"] = Notice(
+            "Kjo nuk duket si një adresë e-maili e vlefshme (p.sh. emri@shembull.al).",
+            "This does not look like a valid e-mail address (e.g. name@example.al).")
+
+    subject = " ".join(form.subject.split())
+    if _has_line_break_or_control(form.subject):
+        errors["subject"] = Notice(f"Tema {NO_LINE_BREAKS.sq}", f"The subject {NO_LINE_BREAKS.en}")
+    elif len(subject) > SUBJECT_MAX_CHARS:
+        errors["subject"] = Notice(f"Tema mund të ketë deri në {SUBJECT_MAX_CHARS} shenja.",
+                                   f"The subject can have at most {SUBJECT_MAX_CHARS} characters.")
+
+    commitment = None
+    if form.commitment:
+        try:
+            commitment = catalogue.label(form.commitment)
+        except KeyError:
+            errors["commitment"] = Notice("Zgjidhni një zotim nga lista.",
+                                          "Please choose a commitment from the list.")
+
+    comment = normalise_comment(form.comment)
+    if not comment:
+        errors["comment"] = Notice("Shkruani komentin tuaj.", "Please write your comment.")
+    elif len(comment) > max_chars:
+        errors["comment"] = Notice(
+            f"Komenti ka {len(comment)} shenja; kufiri është {max_chars}. Ju lutemi shkurtojeni.",
+            f"The comment has {len(comment)} characters; the limit is {max_chars}. "
+            "Please shorten it.")
+
+    if errors or address is None:
+        return errors
+    return Submission(name=name, address=address, subject=subject_line(subject, commitment),
+                      commitment=commitment, comment=comment)
+
+
+def submitter_hash(secret_key: str, address: str) -> str:
+    """Keyed, so the rate-limit column cannot be turned back into addresses by guessing."""
+    return hmac.new(secret_key.encode(), address.lower().encode(), hashlib.sha256).hexdigest()
+
+
+def retry_after(recent: Sequence[datetime], limit: int, now: datetime,
+                window: timedelta = RATE_WINDOW) -> timedelta | None:
+    """``None`` while under ``limit`` submissions in ``window``; else the wait until one expires."""
+    inside = sorted(at for at in recent if at > now - window)
+    if len(inside) < limit:
+        return None
+    # The submission that must leave the window before another one fits.
+    return inside[len(inside) - limit] + window - now
+
+
+def new_message_id(mail_from: str) -> str:
+    return f"<{secrets.token_hex(16)}@{mail_from.rsplit('@', 1)[1]}>"
+
+
+def build_message(submission: Submission, mail_to: str, sent_at: datetime,
+                  message_id: str) -> bytes:
+    """The RFC 5322 bytes the pipeline stores, as if the citizen had written to ``mail_to``."""
+    message = EmailMessage(policy=email.policy.SMTP)
+    message["From"] = Address(display_name=submission.name, addr_spec=submission.address)
+    message["To"] = mail_to
+    if submission.subject:
+        message["Subject"] = submission.subject
+    message["Date"] = email.utils.format_datetime(sent_at.astimezone(UTC))
+    message["Message-ID"] = message_id
+    message[SOURCE_HEADER] = SOURCE_VALUE
+    if submission.commitment is not None:
+        message[COMMITMENT_HEADER] = submission.commitment.id
+    message.set_content(submission.comment, charset="utf-8")
+    return message.as_bytes()
+
+
+def reference(inbound_id: int) -> str:
+    """The number a citizen quotes; e-mail receipts use the same scheme."""
+    return REFERENCE_FORMAT % inbound_id
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _recent_submissions(session: Session, digest: str, now: datetime) -> list[datetime]:
+    statement = select(InboundMessage.created_at).where(
+        InboundMessage.source == InboundSource.FORM,
+        InboundMessage.submitter_hash == digest,
+        col(InboundMessage.created_at) > now - RATE_WINDOW,
+    )
+    return [_aware(at) for at in session.exec(statement).all()]
+
+
+def _rate_limited(limit: int, wait: timedelta) -> Refusal:
+    minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    return Refusal(
+        429,
+        Notice(f"Nga kjo adresë janë dërguar më shumë se {limit} komente brenda një ore. "
+               f"Ju lutemi provoni përsëri pas {minutes} minutash.",
+               f"More than {limit} comments were sent from this address within one hour. "
+               f"Please try again in {minutes} minutes."),
+        headers={"Retry-After": str(max(1, math.ceil(wait.total_seconds())))},
+    )
+
+
+def _body_limit(max_chars: int) -> int:
+    # A character is at most 4 UTF-8 bytes, each at most 3 when percent-encoded.
+    return max_chars * 12 + 4096
+
+
+def make_contact_router(settings: Settings, engine: Engine, enqueue: Enqueue,
+                        catalogue: Catalogue | None = None) -> APIRouter:
+    """GET/POST ``/contact`` and ``/contact/thanks``; mounted by the composition in workers."""
+    catalogue = catalogue or default_catalogue()
+    templates = Environment(
+        loader=PackageLoader("moderation", "web/templates"),
+        autoescape=select_autoescape(["html"]),
+    )
+    router = APIRouter()
+    max_chars = settings.form_max_chars
+    limits = {"max_chars_sq": f"{max_chars:,}".replace(",", " "),
+              "max_chars_en": f"{max_chars:,}", "max_chars": max_chars,
+              "name_max": NAME_MAX_CHARS, "subject_max": SUBJECT_MAX_CHARS}
+
+    def render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        html = templates.get_template(name).render(catalogue=catalogue, user=None, csrf="",
+                                                   **limits, **context)
+        return HTMLResponse(html, status_code=status_code)
+
+    def set_cookie(response: Response, active: ActiveSession) -> None:
+        response.set_cookie(COOKIE_NAME, active.token, max_age=settings.session_max_age_seconds,
+                            httponly=True, samesite="lax", secure=settings.cookie_secure,
+                            path="/")
+
+    def form_page(session: Session, active: ActiveSession | None, form: ContactForm,
+                  refusal: Refusal | None = None) -> Response:
+        fresh = active is None
+        if active is None:
+            active = start_session(session, None, settings.session_max_age_seconds)
+        response = render(
+            "contact.html",
+            status_code=refusal.status_code if refusal else 200,
+            form_csrf=active.record.csrf_token,
+            form=form.for_display(),
+            notice=refusal.notice if refusal else None,
+            errors=dict(refusal.errors) if refusal else {},
+        )
+        if refusal:
+            response.headers.update(refusal.headers)
+        if fresh:
+            set_cookie(response, active)
+        return response
+
+    def refuse(cookie: str | None, form: ContactForm, refusal: Refusal) -> Response:
+        with session_scope(engine) as session:
+            return form_page(session, load_session(session, cookie), form, refusal)
+
+    def submit(cookie: str | None, csrf_token: str | None, form: ContactForm) -> Response:
+        now = utcnow()
+        with session_scope(engine) as session:
+            active = load_session(session, cookie)
+            if not csrf_valid(active, csrf_token):
+                log.info("contact form refused: CSRF check failed")
+                return form_page(session, active, form, Refusal(403, CSRF_REFUSED))
+            if form.website.strip():
+                log.info("contact form refused: honeypot field filled; nothing stored")
+                return form_page(session, active, form, Refusal(400, HONEYPOT_REFUSED))
+            checked = check_form(form, catalogue, max_chars)
+            if not isinstance(checked, Submission):
+                log.info("contact form refused: %s", ", ".join(sorted(checked)))
+                return form_page(session, active, form, Refusal(422, FIX_FIELDS, checked))
+            digest = submitter_hash(settings.secret_key, checked.address)
+            wait = retry_after(_recent_submissions(session, digest, now),
+                               settings.form_rate_limit_per_hour, now)
+            if wait is not None:
+                log.info("contact form refused: rate limit for submitter %s", digest[:12])
+                return form_page(session, active, form,
+                                 _rate_limited(settings.form_rate_limit_per_hour, wait))
+            raw = build_message(checked, settings.mail_from, now,
+                                new_message_id(settings.mail_from))
+            [stored] = store_raw_batch(session, [RawMessage(raw=raw, source=InboundSource.FORM)])
+            row = session.get(InboundMessage, stored.inbound_id)
+            if row is not None and stored.created:
+                row.submitter_hash = digest
+                session.add(row)
+            inbound_id = stored.inbound_id
+        # Committed: only now may processing look for the row (a broker task could
+        # otherwise run before the insert is visible).
+        try:
+            enqueue([inbound_id])
+        except Exception:
+            # The message is stored and stays "received"; the citizen must not be
+            # asked to send it again (that would count against the rate limit).
+            log.exception("contact form: inbound %s stored but not handed to processing",
+                          inbound_id)
+        log.info("contact form: stored inbound %s", inbound_id)
+        return RedirectResponse(f"/contact/thanks?ref={reference(inbound_id)}", status_code=303)
+
+    @router.get("/contact")
+    def contact_form(request: Request, commitment: str = "") -> Response:
+        known = {label.id for label in catalogue.labels}
+        with session_scope(engine) as session:
+            active = load_session(session, request.cookies.get(COOKIE_NAME))
+            form = ContactForm(commitment=commitment if commitment in known else "")
+            return form_page(session, active, form)
+
+    @router.post("/contact")
+    async def contact_submit(request: Request) -> Response:
+        cookie = request.cookies.get(COOKIE_NAME)
+        try:
+            # Bounded before anything is parsed: a public form must not read an
+            # arbitrarily large body into memory.
+            fields = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS,
+                                        max_part_size=_body_limit(max_chars))
+        except StarletteHTTPException:
+            return await run_in_threadpool(refuse, cookie, ContactForm(), Refusal(413, TOO_LARGE))
+        csrf_token = fields.get("csrf_token")
+        form = ContactForm.from_fields(fields)
+        return await run_in_threadpool(
+            submit, cookie, csrf_token if isinstance(csrf_token, str) else None, form)
+
+    @router.get("/contact/thanks")
+    def contact_thanks(ref: str = "") -> Response:
+        return render("contact_thanks.html", ref=ref if _REFERENCE.fullmatch(ref) else None)
+
+    return router
