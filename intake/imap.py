@@ -354,7 +354,7 @@ class ImapPoller:
 
     def _pause(self, stop: threading.Event, backoff: Backoff, reason: str) -> None:
         delay = backoff.next_delay()
-        log.warning("IMAP connection to %s:%s lost (%s); reconnecting in %.1fs (attempt %d)",
+        log.warning("IMAP connection to %s:%s is down (%s); reconnecting in %.1fs (attempt %d)",
                     self.settings.imap_host, self.settings.effective_imap_port, reason, delay,
                     backoff.failures)
         stop.wait(delay)

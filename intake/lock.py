@@ -19,6 +19,8 @@ import time
 from typing import Any, cast
 
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from config.settings import Settings
 
@@ -165,7 +167,9 @@ def mailbox_lock(settings: Settings) -> RedisLock | None:
     url = lock_url(settings)
     if url is None:
         return None
-    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    # Few, short retries: a renewal must finish well inside a third of the TTL.
+    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5,
+                                  retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), 1))
     key = mailbox_lock_key(settings.imap_host or "", settings.imap_user or "",
                            settings.imap_mailbox)
     return RedisLock(client, key, settings.lock_ttl_seconds)

@@ -15,8 +15,9 @@ from contextlib import contextmanager
 from types import FrameType
 
 
-class TimeLimitExceeded(Exception):
-    pass
+class TimeLimitExceeded(BaseException):
+    """A ``BaseException``, so the parser's "bad mail is an outcome" handlers
+    (``except Exception``) cannot swallow it on the way out."""
 
 
 @contextmanager

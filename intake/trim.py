@@ -53,9 +53,10 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 
 _EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*"
 _HAS_EMAIL = re.compile(_EMAIL)
-# "11:05", "20.42" (Norwegian "kl. 20.42"), "13.16" (Italian "alle 13.16").
-_HAS_TIME = re.compile(r"(?<![\d.:])\d{1,2}[:.]\d{2}(?![\d:])|\d{1,2}:\d{2}")
+# "11:05", "20.42" (Norwegian "kl. 20.42"), "13.16" (Italian "alle 13.16"); not the
+# "14.09" of a date "14.09.2020", which a citizen's own sentence may well contain.
 _HAS_CLOCK = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?!\d)")
+_HAS_TIME = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?!\d)|(?<![\d.])\d{1,2}\.\d{2}(?![.\d])")
 _HAS_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 
 # The verb of a reply header, in the languages our citizens' mail clients speak:
@@ -75,8 +76,9 @@ _WROTE = (
 )
 # "On <date>, <name> wrote:" - the verb ends the line (Zoho adds "----" after it).
 _WROTE_AT_END = re.compile(rf"(?:^|[\s,\"'»)>])(?:{_WROTE})\s*[:：]?\s*[-*>]*\s*$", _I)
-# "Am <date> schrieb <name> <addr>:", "<name> schrieb am <date>:" - a colon ends the line.
-_WROTE_THEN_COLON = re.compile(rf"(?:^|[\s,\"'»)>])(?:{_WROTE})\s.{{1,160}}[:：]\s*$", _I)
+# "Am <date> schrieb <name> <addr>:", "<name> schrieb am <date> um 11:53 Uhr:" - what
+# follows the verb must hold the address or the time ("... shkroi si vijon:" is prose).
+_WROTE_THEN_COLON = re.compile(rf"(?:^|[\s,\"'»)>])(?:{_WROTE})\s(?P<rest>.{{1,120}})[:：]\s*$", _I)
 # Thunderbird's short form, "Arben Muça shkroi:", is only a header when a quote follows.
 _NAME_WROTE = re.compile(
     rf"^[\s>]*[^\s:.!?,;]+(?:\s+[^\s:.!?,;]+){{0,5}}\s+(?:{_WROTE})\s*[:：]\s*$", _I
@@ -189,6 +191,7 @@ _MARKER_MAX = 300
 _TAIL_MAX_LINES = 4
 _TAIL_MAX_CHARS = 250
 
+
 def _is_mobile(line: str) -> bool:
     bare = _LINK.sub(lambda m: m.group(1) or " ", line).strip()
     return len(bare) <= _MOBILE_MAX and any(p.match(bare) for p in _MOBILE)
@@ -199,11 +202,18 @@ def _marker_strength(line: str) -> int:
     text = line.strip()
     if not text or len(text) > _MARKER_MAX:
         return 0
+    # The unanchored patterns only run on lines that end the way they need (a colon, an
+    # address): a long line of digits would otherwise cost them quadratic time.
+    colon = text.endswith((":", "："))
     if (_FORWARD_DASHED.match(text) or _FORWARD_ALONE.match(text) or _BEGIN_FORWARD.match(text)
             or _ONE_LINE_HEADERS.match(text) or _ISO_DATE_HEADER.match(text)
-            or _DATE_THEN_ADDRESS.search(text)):
+            or (colon and "@" in text and _DATE_THEN_ADDRESS.search(text))):
         return 2
-    if _WROTE_AT_END.search(text) or _WROTE_THEN_COLON.search(text):
+    then_colon = _WROTE_THEN_COLON.search(text) if colon else None
+    rest = then_colon["rest"] if then_colon else ""
+    if _HAS_EMAIL.search(rest) or _HAS_CLOCK.search(rest):
+        return 2
+    if _WROTE_AT_END.search(text):
         if _HAS_TIME.search(text) or _HAS_EMAIL.search(text):
             return 2
         if _HAS_YEAR.search(text):
@@ -233,18 +243,16 @@ def _base_kind(line: str) -> _Kind:
 
 def _classify(lines: list[str]) -> list[_Kind]:
     kinds = [_base_kind(line) for line in lines]
+    # 0: not a reply header; 1: one if a quote follows; 2: one; -1: inside a code block.
     strength = [0] * len(lines)
     in_code = False
     for i, line in enumerate(lines):
-        if _FENCE.match(line):
-            in_code = not in_code
-            kinds[i] = _Kind.TEXT
-            continue
-        if in_code:
+        if _FENCE.match(line) or in_code:
             # Code keeps its "#" and "----" lines.
+            in_code = in_code != bool(_FENCE.match(line))
             kinds[i] = _Kind.EMPTY if kinds[i] is _Kind.EMPTY else _Kind.TEXT
-            continue
-        if kinds[i] in (_Kind.TEXT, _Kind.HEADER, _Kind.DELIMITER):
+            strength[i] = -1
+        elif kinds[i] in (_Kind.TEXT, _Kind.HEADER):
             strength[i] = _marker_strength(line)
     _join_wrapped_markers(lines, kinds, strength)
     for i, level in enumerate(strength):
@@ -263,6 +271,8 @@ def _join_wrapped_markers(lines: list[str], kinds: list[_Kind], strength: list[i
         pieces = [head]
         for j in range(i + 1, min(i + 1 + _JOIN_MAX_LINES, len(lines))):
             piece = re.sub(r"^[\s>\-]*", "", lines[j]).strip()
+            if strength[j] < 0:
+                break
             if kinds[j] is not _Kind.EMPTY and (
                     len(piece) > _JOIN_PIECE_MAX
                     or (strength[j] and not _continues(head, piece))):
@@ -280,13 +290,13 @@ def _join_wrapped_markers(lines: list[str], kinds: list[_Kind], strength: list[i
 
 def _continues(head: str, piece: str) -> bool:
     """Does ``piece`` (a header on its own) read as the wrapped end of ``head``?"""
-    return head.endswith(("<", "(", ",", "\"")) or bool(re.match(rf"[a-z<>]|{_EMAIL}", piece))
+    return head.endswith(("<", "(", "\"")) or bool(re.match(rf"[a-z<>]|{_EMAIL}", piece))
 
 
 def _quote_follows(kinds: list[_Kind], strength: list[int], start: int) -> bool:
     """Is the next line after this (possibly wrapped) header a quote or a header line?"""
     for j in range(start, len(kinds)):
-        if kinds[j] is _Kind.EMPTY or strength[j]:
+        if kinds[j] is _Kind.EMPTY or strength[j] > 0:
             continue
         return kinds[j] in (_Kind.QUOTE, _Kind.HEADER)
     return False
@@ -385,6 +395,11 @@ def _decide(lines: list[str], kinds: list[_Kind]) -> list[bool]:
         elif kind is _Kind.SIG_DASHES:
             break
         elif kind is _Kind.DELIMITER:
+            block = _next_content(kinds, i + 1, (_Kind.EMPTY, _Kind.DELIMITER))
+            end = _header_block_end(lines, kinds, block, 2)
+            if end and not own:
+                i = end  # an Outlook forward with no comment: keep the forwarded text
+                continue
             if _delimiter_ends_message(lines, kinds, i + 1):
                 break
             keep[i] = True

@@ -303,12 +303,14 @@ def _recent_submissions(session: Session, digest: str, now: datetime) -> list[da
 
 def _rate_limited(limit: int, wait: timedelta) -> Refusal:
     minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    in_sq = "1 minute" if minutes == 1 else f"{minutes} minutash"
+    in_en = "1 minute" if minutes == 1 else f"{minutes} minutes"
     return Refusal(
         429,
         Notice(f"Nga kjo adresë janë dërguar më shumë se {limit} komente brenda një ore. "
-               f"Ju lutemi provoni përsëri pas {minutes} minutash.",
+               f"Ju lutemi provoni përsëri pas {in_sq}.",
                f"More than {limit} comments were sent from this address within one hour. "
-               f"Please try again in {minutes} minutes."),
+               f"Please try again in {in_en}."),
         headers={"Retry-After": str(max(1, math.ceil(wait.total_seconds())))},
     )
 

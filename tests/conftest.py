@@ -129,6 +129,23 @@ def engine(settings: Settings) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture
+def make_runtime() -> Iterator[object]:
+    """Build ``Runtime`` objects that are closed after the test."""
+    from workers.runtime import Runtime
+
+    made: list[Runtime] = []
+
+    def make(settings: Settings) -> Runtime:
+        runtime = Runtime(settings)
+        made.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in made:
+        runtime.close()
+
+
 def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
     """The environment a subprocess needs to see the same settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OGP_")}

@@ -69,6 +69,11 @@ class Runtime:
 
         return make_celery(self.settings, self)
 
+    def close(self) -> None:
+        """Release database connections (the engine is built on first use)."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
     def enqueue(self, inbound_ids: Sequence[int]) -> None:
         """Called after the commit that stored the rows: a broker, or right here."""
         if self.settings.broker_url:

@@ -13,8 +13,11 @@ if [ -s "$PIDFILE" ]; then
   fi
 fi
 # Logged-in imap processes outlive the master; end this instance's leftovers.
+# Their titles read "<instance>/imap" or, as Dovecot 2.3 shows a name that does
+# not start with "dovecot", "dovecot-<instance>/imap".
 if [ -n "$INSTANCE" ]; then
-  for p in $(ps -eo pid=,stat=,args= | awk -v p="$INSTANCE/" 'index($3, p) == 1 && $2 !~ /^Z/ {print $1}'); do
+  for p in $(ps -eo pid=,stat=,args= | awk -v p="$INSTANCE/" -v q="dovecot-$INSTANCE/" \
+      '(index($3, p) == 1 || index($3, q) == 1) && $2 !~ /^Z/ {print $1}'); do
     kill -TERM "$p" 2>/dev/null || true
   done
 fi

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -21,6 +22,13 @@ from moderation.models import Comment, InboundSource
 from workers.pipeline import Outcome, process_inbound
 
 CLASSIFIER = Classifier(default_catalogue())
+
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+"""For tests whose subject does not depend on the backend (HTTP headers, input checks).
+
+A fresh PostgreSQL database costs about a second; the tests of what the database
+does (transitions, sessions, imports, publishing) still run on both backends.
+"""
 
 
 def plain_mail(text: str, subject: str = "Koment për planin",

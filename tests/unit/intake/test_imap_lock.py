@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from config.settings import Settings
 from intake.lock import (
@@ -122,7 +124,8 @@ def test_lock_url_and_key_come_from_settings(redis_url: str) -> None:
 
 
 def test_unreachable_redis_is_reported() -> None:
-    client = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=1)
+    client = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=1,
+                         retry=Retry(NoBackoff(), 0))
     try:
         with pytest.raises(LockUnavailableError, match="cannot reach Redis"):
             RedisLock(client, "k", 5).acquire()

@@ -15,7 +15,7 @@ from moderation.transitions import (
     mark_published,
     reject,
 )
-from tests.unit.factories import load_comment, make_comment
+from tests.unit.factories import SQLITE_ONLY, load_comment, make_comment
 
 
 def events(engine: Engine, comment_id: int) -> list[tuple[str, str, str | None, str | None,
@@ -116,6 +116,7 @@ def test_published_comment_cannot_be_approved_or_rejected(engine: Engine) -> Non
     assert [e[1] for e in events(engine, comment_id)] == ["approve", "publish"]
 
 
+@SQLITE_ONLY
 def test_approving_twice_is_refused(engine: Engine) -> None:
     comment_id = make_comment(engine)
     with session_scope(engine) as session:
@@ -127,16 +128,18 @@ def test_approving_twice_is_refused(engine: Engine) -> None:
     assert len(events(engine, comment_id)) == 1
 
 
-@pytest.mark.parametrize("reason", ["", "   ", "\n\t"])
-def test_reject_needs_a_reason(engine: Engine, reason: str) -> None:
+def test_reject_needs_a_reason(engine: Engine) -> None:
     comment_id = make_comment(engine)
-    with pytest.raises(TransitionError, match="a rejection needs a reason the citizen can read"), \
-            session_scope(engine) as session:
-        reject(session, comment_id, "mira", reason)
+    for reason in ("", "   ", "\n\t"):
+        with pytest.raises(TransitionError,
+                           match="a rejection needs a reason the citizen can read"), \
+                session_scope(engine) as session:
+            reject(session, comment_id, "mira", reason)
     assert load_comment(engine, comment_id).status == CommentStatus.PENDING
     assert events(engine, comment_id) == []
 
 
+@SQLITE_ONLY
 def test_reject_reason_has_a_length_limit(engine: Engine) -> None:
     comment_id = make_comment(engine)
     with pytest.raises(TransitionError, match=f"longer than {MAX_REASON_LENGTH} characters"), \
@@ -145,6 +148,7 @@ def test_reject_reason_has_a_length_limit(engine: Engine) -> None:
     assert load_comment(engine, comment_id).status == CommentStatus.PENDING
 
 
+@SQLITE_ONLY
 def test_unknown_comment_is_a_readable_error(engine: Engine) -> None:
     with pytest.raises(TransitionError, match="no comment with id 424242"), \
             session_scope(engine) as session:

@@ -11,6 +11,7 @@ import moderation.users
 from moderation.db import session_scope
 from moderation.models import User
 from moderation.users import MIN_PASSWORD_LENGTH, UserError, add_user, authenticate, find_user
+from tests.unit.factories import SQLITE_ONLY
 
 PASSWORD = "kodi-i-fshehte-2020"
 # Captured at import, before the ``fast_hasher`` fixture swaps them for cheap ones.
@@ -51,6 +52,7 @@ def test_authenticate_with_the_right_password(engine: Engine) -> None:
     assert user.name == "mira"
 
 
+@SQLITE_ONLY
 def test_authenticate_fails_on_wrong_password_or_name(engine: Engine) -> None:
     create(engine)
     with session_scope(engine) as session:
@@ -59,6 +61,7 @@ def test_authenticate_fails_on_wrong_password_or_name(engine: Engine) -> None:
             assert authenticate(session, name, password) is None, (name, password)
 
 
+@SQLITE_ONLY
 def test_inactive_user_cannot_log_in(engine: Engine) -> None:
     create(engine)
     with session_scope(engine) as session:
@@ -70,6 +73,7 @@ def test_inactive_user_cannot_log_in(engine: Engine) -> None:
         assert authenticate(session, "mira", PASSWORD) is None
 
 
+@SQLITE_ONLY
 def test_adding_an_existing_user_resets_password_and_role(engine: Engine) -> None:
     create(engine)
     create(engine, role="admin", password="a-new-password-2021")
@@ -91,6 +95,7 @@ REFUSALS = [
 ]
 
 
+@SQLITE_ONLY
 def test_add_user_refuses(engine: Engine) -> None:
     for name, role, password, message in REFUSALS:
         with pytest.raises(UserError, match=message), session_scope(engine) as session:

@@ -14,7 +14,7 @@ from moderation.db import session_scope
 from moderation.models import CommentStatus, ModerationEvent
 from moderation.transitions import approve
 from publish.site import publish_site
-from tests.unit.factories import load_comment, make_comment
+from tests.unit.factories import SQLITE_ONLY, load_comment, make_comment
 
 ADDRESS = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
 SENDER = "Ana.Hoxha@Example.org"
@@ -63,6 +63,7 @@ def test_publish_writes_no_address_and_marks_published(settings: Settings,
     assert actions == ["classify", "approve", "publish"]
 
 
+@SQLITE_ONLY
 def test_publishing_again_keeps_published_comments_and_replaces_the_site(
     settings: Settings, engine: Engine
 ) -> None:

@@ -16,7 +16,7 @@ from moderation.models import (
     ModerationEvent,
 )
 from tests.mailgen import build
-from tests.unit.factories import CLASSIFIER, comment_for, plain_mail, store
+from tests.unit.factories import CLASSIFIER, SQLITE_ONLY, comment_for, plain_mail, store
 from workers.pipeline import Outcome, process_inbound
 
 
@@ -93,10 +93,12 @@ def test_message_without_text_is_quarantined_with_the_reason(engine: Engine) -> 
     assert count(engine, Comment) == 0
 
 
+@SQLITE_ONLY
 def test_unknown_id_is_missing(engine: Engine) -> None:
     assert process_inbound(engine, 987654, CLASSIFIER).outcome is Outcome.MISSING
 
 
+@SQLITE_ONLY
 def test_hostile_html_mail_is_stored_sanitized(engine: Engine) -> None:
     mail = build(7, "hostile-html")
     [inbound_id] = store(engine, mail.raw)

@@ -17,7 +17,7 @@ from moderation.models import CommentStatus
 from moderation.users import add_user
 from moderation.web.app import create_app
 from moderation.web.sessions import COOKIE_NAME
-from tests.unit.factories import load_comment, make_comment
+from tests.unit.factories import SQLITE_ONLY, load_comment, make_comment
 
 # Starlette 1.x warns once, when ``starlette.testclient`` is imported, that it runs on
 # ``httpx`` rather than ``httpx2``; a mark cannot reach an import-time warning, so the
@@ -68,12 +68,14 @@ def browser(settings: Settings, engine: Engine) -> Iterator[Browser]:
         yield Browser(client, engine)
 
 
+@SQLITE_ONLY
 def test_queue_redirects_to_login_when_logged_out(browser: Browser) -> None:
     response = browser.client.get("/queue")
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=/queue"
 
 
+@SQLITE_ONLY
 def test_comment_page_redirects_to_login_when_logged_out(browser: Browser) -> None:
     comment_id = make_comment(browser.engine)
     response = browser.client.get(f"/comments/{comment_id}")
@@ -81,6 +83,7 @@ def test_comment_page_redirects_to_login_when_logged_out(browser: Browser) -> No
     assert response.headers["location"] == f"/login?next=/comments/{comment_id}"
 
 
+@SQLITE_ONLY
 def test_login_with_wrong_password_shows_a_clear_error(browser: Browser) -> None:
     response = browser.client.post("/login", data={
         "username": USER, "password": "not-the-password", "csrf_token": browser.csrf()})
@@ -90,6 +93,7 @@ def test_login_with_wrong_password_shows_a_clear_error(browser: Browser) -> None
     assert browser.client.get("/queue").status_code == 303  # still logged out
 
 
+@SQLITE_ONLY
 def test_login_without_csrf_token_is_forbidden(browser: Browser) -> None:
     browser.csrf()  # a session exists, but the form does not echo its token
     response = browser.client.post("/login", data={"username": USER, "password": PASSWORD})
@@ -98,6 +102,7 @@ def test_login_without_csrf_token_is_forbidden(browser: Browser) -> None:
     assert browser.client.get("/queue").status_code == 303
 
 
+@SQLITE_ONLY
 def test_login_with_a_forged_csrf_token_is_forbidden(browser: Browser) -> None:
     browser.csrf()
     response = browser.client.post("/login", data={
@@ -105,6 +110,7 @@ def test_login_with_a_forged_csrf_token_is_forbidden(browser: Browser) -> None:
     assert response.status_code == 403
 
 
+@SQLITE_ONLY
 def test_login_without_any_session_is_forbidden(browser: Browser) -> None:
     response = browser.client.post("/login", data={
         "username": USER, "password": PASSWORD, "csrf_token": "x"})
@@ -123,6 +129,7 @@ def test_login_rotates_the_session_cookie(browser: Browser) -> None:
     assert browser.client.get("/queue").status_code == 303
 
 
+@SQLITE_ONLY
 def test_login_redirects_to_a_local_next_page(browser: Browser) -> None:
     response = browser.client.post("/login", data={
         "username": USER, "password": PASSWORD, "csrf_token": browser.csrf(),
@@ -131,6 +138,7 @@ def test_login_redirects_to_a_local_next_page(browser: Browser) -> None:
     assert response.headers["location"] == "/queue?status=approved"
 
 
+@SQLITE_ONLY
 def test_login_never_redirects_off_site(browser: Browser) -> None:
     for target in ("//evil.example", "https://evil.example/", "/\\evil.example", "evil.example"):
         response = browser.client.post("/login", data={
@@ -140,12 +148,14 @@ def test_login_never_redirects_off_site(browser: Browser) -> None:
         assert response.headers["location"] == "/queue", target
 
 
+@SQLITE_ONLY
 def test_login_form_does_not_carry_an_off_site_next(browser: Browser) -> None:
     page = browser.client.get("/login", params={"next": "//evil.example"})
     assert 'name="next" value="/queue"' in page.text
     assert "evil.example" not in page.text
 
 
+@SQLITE_ONLY
 def test_security_headers(browser: Browser) -> None:
     for path in ("/login", "/queue", "/healthz"):
         response = browser.client.get(path)
@@ -157,6 +167,7 @@ def test_security_headers(browser: Browser) -> None:
         assert response.headers["cache-control"] == "no-store", path
 
 
+@SQLITE_ONLY
 def test_error_pages_carry_security_headers(browser: Browser) -> None:
     response = browser.client.post("/login", data={})
     assert response.status_code == 403
@@ -164,6 +175,7 @@ def test_error_pages_carry_security_headers(browser: Browser) -> None:
     assert response.headers["x-frame-options"] == "DENY"
 
 
+@SQLITE_ONLY
 def test_session_cookie_is_http_only_and_same_site(browser: Browser) -> None:
     response = browser.client.get("/login")
     cookie = response.headers["set-cookie"].lower()
@@ -171,6 +183,7 @@ def test_session_cookie_is_http_only_and_same_site(browser: Browser) -> None:
     assert "samesite=lax" in cookie
 
 
+@SQLITE_ONLY
 def test_queue_lists_pending_comments(browser: Browser) -> None:
     comment_id = make_comment(browser.engine, subject="Shërbimet online")
     browser.log_in()
@@ -202,6 +215,7 @@ def test_approve_with_csrf_approves(browser: Browser) -> None:
     assert comment.decided_by == USER
 
 
+@SQLITE_ONLY
 def test_approving_the_last_pending_goes_back_to_the_queue(browser: Browser) -> None:
     comment_id = make_comment(browser.engine)
     csrf = browser.log_in()
@@ -209,6 +223,7 @@ def test_approving_the_last_pending_goes_back_to_the_queue(browser: Browser) -> 
     assert response.headers["location"] == "/queue"
 
 
+@SQLITE_ONLY
 def test_approving_twice_is_a_readable_conflict(browser: Browser) -> None:
     comment_id = make_comment(browser.engine)
     csrf = browser.log_in()
@@ -232,6 +247,7 @@ def test_reject_with_empty_reason_shows_the_error_and_leaves_it_pending(
     assert load_comment(browser.engine, comment_id).status == CommentStatus.PENDING
 
 
+@SQLITE_ONLY
 def test_reject_with_reason_rejects(browser: Browser) -> None:
     comment_id = make_comment(browser.engine)
     csrf = browser.log_in()
@@ -243,6 +259,7 @@ def test_reject_with_reason_rejects(browser: Browser) -> None:
     assert comment.reject_reason == "Jashtë teme."
 
 
+@SQLITE_ONLY
 def test_reject_without_csrf_is_forbidden(browser: Browser) -> None:
     comment_id = make_comment(browser.engine)
     browser.log_in()
@@ -269,6 +286,7 @@ def test_comment_page_shows_sanitized_html_never_raw_script(browser: Browser) ->
     assert "[e-mail]" in page.text
 
 
+@SQLITE_ONLY
 def test_comment_page_shows_commitments_and_private_sender(browser: Browser) -> None:
     comment_id = make_comment(browser.engine, text="Portali i të dhënave të hapura.",
                               sender="Ana Hoxha <ana.hoxha@example.org>")
@@ -279,6 +297,7 @@ def test_comment_page_shows_commitments_and_private_sender(browser: Browser) -> 
     assert "never published" in page.text
 
 
+@SQLITE_ONLY
 def test_unknown_comment_is_404(browser: Browser) -> None:
     browser.log_in()
     response = browser.client.get("/comments/999999")
@@ -286,6 +305,7 @@ def test_unknown_comment_is_404(browser: Browser) -> None:
     assert "No comment #999999." in response.text
 
 
+@SQLITE_ONLY
 def test_logout_ends_the_session(browser: Browser) -> None:
     csrf = browser.log_in()
     response = browser.client.post("/logout", data={"csrf_token": csrf})
