@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     form_max_chars: int = Field(default=20_000, gt=0)
 
     site_dir: Path = Path("site")
+    # Where the published site links citizens to the contact form; change it
+    # when the site is served from another host than the web UI.
+    contact_url: str = "/contact"
     secret_key: str = ""
     session_max_age_seconds: int = Field(default=8 * 3600, gt=0)
     cookie_secure: bool = False

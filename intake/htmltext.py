@@ -42,7 +42,8 @@ class _TextCollector(HTMLParser):
         if tag == "a" and self.links:
             href = self.links.pop()
             # Keep the target of a link whose text hides it, so moderators see it.
-            if href and self.parts and href not in self.parts[-1]:
+            # Not inside a dropped element, whose links the reader never saw.
+            if href and not self.dropping and self.parts and href not in self.parts[-1]:
                 self.parts.append(f" ({href})")
 
     def handle_data(self, data: str) -> None:

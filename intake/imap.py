@@ -27,7 +27,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
@@ -179,6 +179,23 @@ class ImapPoller:
     def _move(self, client: IMAPClient, uids: Sequence[int]) -> None:
         if not uids:
             return
+        try:
+            self._move_now(client, uids)
+        except IMAPClientAbortError:
+            raise
+        except IMAPClientError as error:
+            # Someone else (a second poller, a person) moved or expunged some of
+            # them meanwhile; Dovecot then refuses the whole command with
+            # NO [EXPUNGEISSUED]. Move what is still here.
+            wanted = set(uids)
+            criteria = ["UID", ",".join(str(uid) for uid in sorted(wanted))]
+            remaining = sorted(int(u) for u in client.search(criteria) if int(u) in wanted)
+            log.warning("moving %d messages from %s failed (%s); %d are still there, moving "
+                        "those", len(wanted), self.mailbox, error, len(remaining))
+            if remaining:
+                self._move_now(client, remaining)
+
+    def _move_now(self, client: IMAPClient, uids: Sequence[int]) -> None:
         if client.has_capability("MOVE"):
             client.move(list(uids), self.processed)
             return
@@ -262,19 +279,23 @@ class ImapPoller:
                                         quarantine_reason=reason))
         return sorted(items, key=lambda item: item.uid or 0)
 
-    def poll_once(self, stop: threading.Event | None = None) -> PollResult:
+    def poll_once(self, stop: threading.Event | None = None,
+                  lock_lost: threading.Event | None = None) -> PollResult:
         with connect(self.settings) as client:
-            return self.poll_with(client, stop)
+            return self.poll_with(client, stop, lock_lost)
 
     def poll_once_locked(self, lock: RedisLock,
                          stop: threading.Event | None = None) -> PollResult | None:
-        """``poll_once`` holding the mailbox lock; ``None`` when another poller holds it."""
+        """``poll_once`` holding the mailbox lock; ``None`` when another poller holds it.
+
+        Raises ``LockLostError`` (between batches) if the lease is lost meanwhile.
+        """
         if not lock.acquire():
             return None
         keeper = LockKeeper(lock)
         keeper.start()
         try:
-            return self.poll_once(stop)
+            return self.poll_once(stop, keeper.lost)
         finally:
             keeper.stop()
 

@@ -35,8 +35,9 @@ _BOUNCE_SENDERS = re.compile(
     r"inetgw\d*|noreply-dmarc-support)$",
     re.IGNORECASE,
 )
-_BOUNCE_NAMES = re.compile(r"mail delivery|postmaster|system administrator|mailer-daemon",
-                           re.IGNORECASE)
+_BOUNCE_NAMES = re.compile(
+    r"mail delivery|postmaster|system administrator|mailer-daemon", re.IGNORECASE
+)
 _BOUNCE_SUBJECT = re.compile(
     r"undeliver|undelivered|non-?delivery|not (be )?delivered|could not be delivered|"
     r"delivery (status|failure|failed|report|notification|problem|has failed|warning)|"
@@ -60,8 +61,7 @@ _AUTO_REPLY_SUBJECT = re.compile(
     r"risposta automatica|fuori sede|automatisch antwoord|afwezig)",
     re.IGNORECASE,
 )
-_AUTO_REPLY_ANYWHERE = re.compile(r"awaits moderator approval|out of (the )?office",
-                                  re.IGNORECASE)
+_AUTO_REPLY_ANYWHERE = re.compile(r"awaits moderator approval|out of (the )?office", re.IGNORECASE)
 
 
 def _get(headers: Message, name: str) -> str:
@@ -75,7 +75,7 @@ def _decoded(headers: Message, name: str) -> str:
         return ""
     try:
         return " ".join(str(make_header(decode_header(str(raw)))).split())
-    except Exception:  # noqa: BLE001  (an undecodable subject is still a subject)
+    except Exception:
         return " ".join(str(raw).split())
 
 
@@ -83,7 +83,7 @@ def _addresses(headers: Message, name: str) -> list[tuple[str, str]]:
     values = [str(v) for v in headers.get_all(name, [])]
     try:
         return getaddresses(values)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return []
 
 
@@ -95,7 +95,9 @@ def spam_verdict(headers: Message) -> MachineVerdict | None:
         return MachineVerdict(MachineKind.SPAM, "upstream spam filter: X-Spam-Flag: YES")
     status = _get(headers, "X-Spam-Status")
     if status.lower().startswith("yes"):
-        return MachineVerdict(MachineKind.SPAM, f"upstream spam filter: X-Spam-Status: {status[:80]}")
+        return MachineVerdict(
+            MachineKind.SPAM, f"upstream spam filter: X-Spam-Status: {status[:80]}"
+        )
     return None
 
 
@@ -135,13 +137,17 @@ def bounce_subject(headers: Message) -> MachineVerdict | None:
 def auto_submitted(headers: Message) -> MachineVerdict | None:
     value = _get(headers, "Auto-Submitted")
     if value and value.lower() != "no":
-        return MachineVerdict(MachineKind.AUTO_REPLY, f"automatic message: Auto-Submitted: {value[:40]}")
+        return MachineVerdict(
+            MachineKind.AUTO_REPLY, f"automatic message: Auto-Submitted: {value[:40]}"
+        )
     for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-Auto-Reply"):
         if headers.get(name) is not None:
             return MachineVerdict(MachineKind.AUTO_REPLY, f"automatic message: {name} header")
     precedence = _get(headers, "Precedence").lower()
     if precedence in {"auto_reply", "junk"}:
-        return MachineVerdict(MachineKind.AUTO_REPLY, f"automatic message: Precedence: {precedence}")
+        return MachineVerdict(
+            MachineKind.AUTO_REPLY, f"automatic message: Precedence: {precedence}"
+        )
     return None
 
 
@@ -158,7 +164,9 @@ def mailing_list(headers: Message) -> MachineVerdict | None:
             return MachineVerdict(MachineKind.MAILING_LIST, f"mailing-list mail: {name} header")
     precedence = _get(headers, "Precedence").lower()
     if precedence in {"list", "bulk"}:
-        return MachineVerdict(MachineKind.MAILING_LIST, f"bulk or list mail: Precedence: {precedence}")
+        return MachineVerdict(
+            MachineKind.MAILING_LIST, f"bulk or list mail: Precedence: {precedence}"
+        )
     return None
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 import hashlib
 import re
-import email.utils
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage, Message
@@ -195,10 +195,11 @@ def _author(message: Message) -> tuple[str, str]:
     return " ".join(name.split()), address.strip().lower()
 
 
-DANGEROUS_EXTENSIONS = frozenset(
-    "exe scr com pif bat cmd vbs vbe js jse wsf wsh hta msi msp ps1 psm1 jar lnk reg "
-    "dll cpl iso img vhd docm xlsm pptm dotm xlam one apk app dmg".split()
-)
+DANGEROUS_EXTENSIONS = frozenset({
+    "exe", "scr", "com", "pif", "bat", "cmd", "vbs", "vbe", "js", "jse", "wsf", "wsh", "hta",
+    "msi", "msp", "ps1", "psm1", "jar", "lnk", "reg", "dll", "cpl", "iso", "img", "vhd",
+    "docm", "xlsm", "pptm", "dotm", "xlam", "one", "apk", "app", "dmg",
+})
 DANGEROUS_TYPES = frozenset({
     "application/x-msdownload", "application/x-msdos-program", "application/x-dosexec",
     "application/x-executable", "application/hta", "application/x-ms-shortcut",

@@ -90,8 +90,10 @@ _ISO_DATE_HEADER = re.compile(
     rf"(?:<\s*{_EMAIL}\s*>\s*[:：]?|GMT[+-]\d{{1,2}}:?\d{{2}}[^:]*:?)\s*$",
     _I,
 )
-# Russian Gmail and others: "вт, 5 янв. 2016 г. в 23:39, Name <a@b>:".
-_DATE_THEN_ADDRESS = re.compile(rf"\d.{{1,160}}[<‹«]\s*{_EMAIL}\s*[>›»]\s*[:：]\s*$")
+# Russian Gmail and others: "вт, 5 янв. 2016 г. в 23:39, Name <a@b>:" - a date, then the
+# line ends with an address and a colon.
+_ADDRESS_COLON_END = re.compile(rf"[<‹«]\s*{_EMAIL}\s*[>›»]\s*[:：]\s*$")
+_HAS_DIGIT = re.compile(r"\d")
 
 # Forward / original-message separators. Written with or without the dashes around.
 _FORWARD_WORDS = (
@@ -202,12 +204,13 @@ def _marker_strength(line: str) -> int:
     text = line.strip()
     if not text or len(text) > _MARKER_MAX:
         return 0
-    # The unanchored patterns only run on lines that end the way they need (a colon, an
-    # address): a long line of digits would otherwise cost them quadratic time.
+    # The unanchored patterns only run on lines that end the way they need (a colon):
+    # a long line of digits would otherwise cost them quadratic time.
     colon = text.endswith((":", "："))
+    address = _ADDRESS_COLON_END.search(text) if colon and "@" in text else None
     if (_FORWARD_DASHED.match(text) or _FORWARD_ALONE.match(text) or _BEGIN_FORWARD.match(text)
             or _ONE_LINE_HEADERS.match(text) or _ISO_DATE_HEADER.match(text)
-            or (colon and "@" in text and _DATE_THEN_ADDRESS.search(text))):
+            or (address and _HAS_DIGIT.search(text, 0, address.start()))):
         return 2
     then_colon = _WROTE_THEN_COLON.search(text) if colon else None
     rest = then_colon["rest"] if then_colon else ""
@@ -280,6 +283,9 @@ def _join_wrapped_markers(lines: list[str], kinds: list[_Kind], strength: list[i
             if not piece:
                 continue
             pieces.append(piece)
+            # Every wrapped header ends with its colon or its verb ("wrote ----").
+            if not (piece.endswith((":", "：")) or _HAS_WROTE.search(piece)):
+                continue
             level = _marker_strength(" ".join(pieces))
             if level:
                 for k in range(i, j + 1):
@@ -336,7 +342,8 @@ def _header_block_end(lines: list[str], kinds: list[_Kind], start: int, minimum:
         break
     if count < minimum:
         return 0
-    block = lines[start:end]
+    # Header values are short; the cap keeps the address search linear on hostile lines.
+    block = [line[:_MARKER_MAX] for line in lines[start:end]]
     if evidence and not any(_HAS_EMAIL.search(line) or _HAS_CLOCK.search(line) for line in block):
         return 0
     return end

@@ -39,6 +39,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from config.catalogue import Catalogue, Commitment, default_catalogue
 from config.settings import Settings
+from intake.receipts import reference_for
 from intake.store import Enqueue, RawMessage, store_raw_batch
 from moderation.db import session_scope
 from moderation.models import InboundMessage, InboundSource, utcnow
@@ -62,7 +63,6 @@ ADDRESS_MAX_CHARS = 254  # RFC 5321 path limit, less the angle brackets
 RATE_WINDOW = timedelta(hours=1)
 # csrf_token, name, email, subject, commitment, comment, website; a few to spare.
 MAX_FORM_FIELDS = 16
-REFERENCE_FORMAT = "OGP-%06d"
 _REFERENCE = re.compile(r"OGP-\d{6,12}")
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -283,11 +283,6 @@ def build_message(submission: Submission, mail_to: str, sent_at: datetime,
     return message.as_bytes()
 
 
-def reference(inbound_id: int) -> str:
-    """The number a citizen quotes; e-mail receipts use the same scheme."""
-    return REFERENCE_FORMAT % inbound_id
-
-
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
@@ -406,7 +401,7 @@ def make_contact_router(settings: Settings, engine: Engine, enqueue: Enqueue,
             log.exception("contact form: inbound %s stored but not handed to processing",
                           inbound_id)
         log.info("contact form: stored inbound %s", inbound_id)
-        return RedirectResponse(f"/contact/thanks?ref={reference(inbound_id)}", status_code=303)
+        return RedirectResponse(f"/contact/thanks?ref={reference_for(inbound_id)}", status_code=303)
 
     @router.get("/contact")
     def contact_form(request: Request, commitment: str = "") -> Response:

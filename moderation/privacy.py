@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+# \w, not A-Za-z: internationalised addresses ("ana@shqipëri.al") are addresses too.
+_EMAIL = re.compile(r"[\w.%+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 EMAIL_PLACEHOLDER = "[e-mail]"
 
 

@@ -33,7 +33,10 @@ class RenderedSite:
 
 
 def render_site(
-    catalogue: Catalogue, comments: Sequence[CommentPublic], generated_at: datetime
+    catalogue: Catalogue,
+    comments: Sequence[CommentPublic],
+    generated_at: datetime,
+    contact_url: str = "/contact",
 ) -> RenderedSite:
     env = make_environment()
     by_label: dict[str, list[CommentPublic]] = defaultdict(list)
@@ -45,6 +48,7 @@ def render_site(
         "generated_at": generated_at,
         "page_name": page_name,
         "total": len(comments),
+        "contact_url": contact_url,
         "counts": {label_id: len(items) for label_id, items in by_label.items()},
     }
     files = {

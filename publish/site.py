@@ -47,13 +47,15 @@ def write_site(out: Path, files: dict[str, str]) -> None:
         staging.rename(out)
 
 
-def publish_site(engine: Engine, catalogue: Catalogue, out: Path, actor: str) -> PublishReport:
+def publish_site(
+    engine: Engine, catalogue: Catalogue, out: Path, actor: str, contact_url: str = "/contact"
+) -> PublishReport:
     with session_scope(engine) as session:
         comments = publishable_comments(session)
         labels = commitments_by_comment(session, [c.id for c in comments if c.id is not None])
         now = utcnow()
         public = to_public(comments, labels)
-        site = render_site(catalogue, public, generated_at=now)
+        site = render_site(catalogue, public, generated_at=now, contact_url=contact_url)
         write_site(out, site.files)
         newly = mark_published(
             session, [c for c in comments if c.status == CommentStatus.APPROVED], actor

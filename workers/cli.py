@@ -57,7 +57,7 @@ def _safe_url(url: str) -> str:
 
 
 def cmd_poll(runtime: Runtime, args: argparse.Namespace) -> int:
-    from intake.imap import ImapConfigError, ImapPoller
+    from intake.imap import ImapConfigError, ImapPoller, LockLostError
     from intake.lock import LockConfigError, LockUnavailableError, mailbox_lock
 
     settings = runtime.settings
@@ -83,6 +83,9 @@ def cmd_poll(runtime: Runtime, args: argparse.Namespace) -> int:
         return 0
     except (ImapConfigError, LockConfigError, LockUnavailableError) as error:
         raise CliError(str(error)) from error
+    except LockLostError as error:
+        raise CliError(f"lost the poller lock for {settings.imap_mailbox} during the poll; "
+                       "stopped (what was stored is safe; run again)") from error
 
 
 def cmd_import(runtime: Runtime, args: argparse.Namespace) -> int:
@@ -205,7 +208,8 @@ def cmd_publish(runtime: Runtime, args: argparse.Namespace) -> int:
     from publish.site import publish_site
 
     out = Path(args.out) if args.out else runtime.settings.site_dir
-    report = publish_site(runtime.engine, runtime.catalogue, out, actor=args.actor)
+    report = publish_site(runtime.engine, runtime.catalogue, out, actor=args.actor,
+                          contact_url=runtime.settings.contact_url)
     print(f"published {report.total} comments ({report.newly_published} new) to {out}/; "
           f"{report.pages} pages")
     return 0
@@ -214,12 +218,7 @@ def cmd_publish(runtime: Runtime, args: argparse.Namespace) -> int:
 def cmd_serve(runtime: Runtime, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from intake.webform import make_contact_router
-    from moderation.web.app import create_app
-
-    app = create_app(runtime.settings, engine=runtime.engine, catalogue=runtime.catalogue)
-    app.include_router(make_contact_router(runtime.settings, runtime.engine, runtime.enqueue,
-                                           catalogue=runtime.catalogue))
+    app = runtime.web_app()
     print(f"moderation UI: http://{args.host}:{args.port}/  public site: "
           f"http://{args.host}:{args.port}/site/")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")

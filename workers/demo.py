@@ -51,7 +51,8 @@ def run_demo(runtime: Runtime, serve: bool, host: str, port: int) -> int:
         for comment_id in pending:
             if comment_id is not None:
                 approve(session, comment_id, DEMO_USER)
-    report = publish_site(runtime.engine, runtime.catalogue, settings.site_dir, actor=DEMO_USER)
+    report = publish_site(runtime.engine, runtime.catalogue, settings.site_dir, actor=DEMO_USER,
+                          contact_url=settings.contact_url)
     with session_scope(runtime.engine) as session:
         waiting = session.exec(
             select(func.count()).select_from(Comment).where(Comment.status == CommentStatus.PENDING)
@@ -60,17 +61,12 @@ def run_demo(runtime: Runtime, serve: bool, host: str, port: int) -> int:
     print()
     print(f"  moderation UI : http://{host}:{port}/")
     print(f"  public site   : http://{host}:{port}/site/")
+    print(f"  contact form  : http://{host}:{port}/contact")
     print(f"  login         : {DEMO_USER} / {password}")
     print()
     if not serve:
         return 0
     import uvicorn
 
-    from intake.webform import make_contact_router
-    from moderation.web.app import create_app
-
-    app = create_app(settings, engine=runtime.engine, catalogue=runtime.catalogue)
-    app.include_router(make_contact_router(settings, runtime.engine, runtime.enqueue,
-                                           catalogue=runtime.catalogue))
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(runtime.web_app(), host=host, port=port, log_level="warning")
     return 0

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from celery import Celery
+from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from config.catalogue import Catalogue, default_catalogue
@@ -68,6 +69,17 @@ class Runtime:
         from workers.celery_app import make_celery
 
         return make_celery(self.settings, self)
+
+    def web_app(self) -> FastAPI:
+        """The moderation UI, the contact form and the published site, in one app."""
+        from intake.webform import make_contact_router
+        from moderation.web.app import create_app
+
+        app = create_app(self.settings, engine=self.engine, catalogue=self.catalogue,
+                         enqueue=self.enqueue)
+        app.include_router(make_contact_router(self.settings, self.engine, self.enqueue,
+                                               catalogue=self.catalogue))
+        return app
 
     def close(self) -> None:
         """Release database connections (the engine is built on first use)."""

@@ -41,8 +41,9 @@ def corpus_files() -> list[str]:
     return [line.strip() for line in listing.read_text().splitlines() if line.strip()]
 
 
-def test_every_corpus_message_is_accounted_for(settings: Settings, corpus_files: list[str],
-                                               tmp_path: Path, make_runtime: Any) -> None:
+def test_every_corpus_message_is_accounted_for(
+    settings: Settings, corpus_files: list[str], tmp_path: Path, make_runtime: Any
+) -> None:
     settings = derive(settings, receipts=True, mail_sender="console")
     runtime: Runtime = make_runtime(settings)
     ids: dict[str, int] = {}
@@ -77,8 +78,9 @@ def test_every_corpus_message_is_accounted_for(settings: Settings, corpus_files:
     print(f"outcomes written to {tmp_path / 'corpus-outcomes.tsv'}")
     assert problems == []
     # Identical bytes appear twice in the corpus at most as one row each.
-    assert len(set(ids.values())) == len({hashlib.sha256((CORPORA / n).read_bytes()).hexdigest()
-                                          for n in corpus_files})
+    assert len(set(ids.values())) == len(
+        {hashlib.sha256((CORPORA / n).read_bytes()).hexdigest() for n in corpus_files}
+    )
     pending = sum(1 for line in report if line.endswith("pending comment"))
     assert 150 <= pending <= 250, f"{pending} pending: the rules changed a lot"
 
@@ -91,8 +93,9 @@ def test_every_corpus_message_is_accounted_for(settings: Settings, corpus_files:
     assert receipted
 
 
-def test_a_bounce_gets_no_receipt(settings: Settings, corpus_files: list[str],
-                                  make_runtime: Any) -> None:
+def test_a_bounce_gets_no_receipt(
+    settings: Settings, corpus_files: list[str], make_runtime: Any
+) -> None:
     settings = derive(settings, receipts=True, mail_sender="console")
     runtime: Runtime = make_runtime(settings)
     name = "discourse-discourse/spec/fixtures/emails/bounced_email.eml"
@@ -103,5 +106,9 @@ def test_a_bounce_gets_no_receipt(settings: Settings, corpus_files: list[str],
     runtime.enqueue([inbound_id])
     with Session(runtime.engine) as session:
         row = session.get(InboundMessage, inbound_id)
-        assert row is not None and row.machine_kind == "bounce"
-        assert session.exec(select(Receipt).where(col(Receipt.inbound_id) == inbound_id)).first() is None
+        assert row is not None
+        assert row.machine_kind == "bounce"
+        assert (
+            session.exec(select(Receipt).where(col(Receipt.inbound_id) == inbound_id)).first()
+            is None
+        )

@@ -22,8 +22,9 @@ HEAD = b"From: Qytetar <q@example.org>\r\nTo: feedback@ogp.example.al\r\nMIME-Ve
 def deep_multipart(depth: int) -> bytes:
     body = [HEAD + b'Subject: deep\r\nContent-Type: multipart/mixed; boundary="b0"\r\n\r\n']
     for level in range(1, depth):
-        body.append(b'--b%d\r\nContent-Type: multipart/mixed; boundary="b%d"\r\n\r\n'
-                    % (level - 1, level))
+        body.append(
+            b'--b%d\r\nContent-Type: multipart/mixed; boundary="b%d"\r\n\r\n' % (level - 1, level)
+        )
     body.append(b"--b%d\r\nContent-Type: text/plain\r\n\r\nthellesi\r\n" % (depth - 1))
     body.extend(b"--b%d--\r\n" % level for level in reversed(range(depth)))
     return b"".join(body)
@@ -31,8 +32,13 @@ def deep_multipart(depth: int) -> bytes:
 
 def wide_multipart(parts: int) -> bytes:
     head = HEAD + b'Subject: wide\r\nContent-Type: multipart/mixed; boundary="XX"\r\n\r\n'
-    return head + b"".join(b"--XX\r\nContent-Type: text/plain\r\n\r\npjesa %d\r\n" % i
-                           for i in range(parts)) + b"--XX--\r\n"
+    return (
+        head
+        + b"".join(
+            b"--XX\r\nContent-Type: text/plain\r\n\r\npjesa %d\r\n" % i for i in range(parts)
+        )
+        + b"--XX--\r\n"
+    )
 
 
 def encoded_word_subject(words: int) -> bytes:
@@ -47,7 +53,9 @@ def huge_message(size: int) -> bytes:
 
 def _process(runtime: Runtime, raw: bytes) -> tuple[InboundMessage, float]:
     with session_scope(runtime.engine) as session:
-        inbound_id = store_raw_batch(session, [RawMessage(raw=raw, source=InboundSource.IMPORT)])[0].inbound_id
+        inbound_id = store_raw_batch(session, [RawMessage(raw=raw, source=InboundSource.IMPORT)])[
+            0
+        ].inbound_id
     started = time.monotonic()
     runtime.enqueue([inbound_id])
     elapsed = time.monotonic() - started
@@ -57,18 +65,34 @@ def _process(runtime: Runtime, raw: bytes) -> tuple[InboundMessage, float]:
         return row, elapsed
 
 
-@pytest.mark.parametrize(("name", "build", "expected"), [
-    ("1,000-deep multipart", lambda: deep_multipart(1000),
-     "MIME nesting 1000 levels deep is over the limit OGP_MAX_MIME_DEPTH=20"),
-    ("100,000-part message", lambda: wide_multipart(100_000),
-     "100000 MIME parts is over the limit OGP_MAX_MIME_PARTS=200"),
-    ("20,000 encoded-word subject", lambda: encoded_word_subject(20_000),
-     "20000 encoded words in the headers is over the limit OGP_MAX_ENCODED_WORDS=500"),
-    ("30 MB message", lambda: huge_message(30 * 1024 * 1024),
-     "bytes is over the limit OGP_MAX_MESSAGE_BYTES=26214400"),
-])
-def test_hostile_structure_is_quarantined(settings: Settings, make_runtime: Any, name: str,
-                                          build: Any, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "build", "expected"),
+    [
+        (
+            "1,000-deep multipart",
+            lambda: deep_multipart(1000),
+            "MIME nesting 1000 levels deep is over the limit OGP_MAX_MIME_DEPTH=20",
+        ),
+        (
+            "100,000-part message",
+            lambda: wide_multipart(100_000),
+            "100000 MIME parts is over the limit OGP_MAX_MIME_PARTS=200",
+        ),
+        (
+            "20,000 encoded-word subject",
+            lambda: encoded_word_subject(20_000),
+            "20000 encoded words in the headers is over the limit OGP_MAX_ENCODED_WORDS=500",
+        ),
+        (
+            "30 MB message",
+            lambda: huge_message(30 * 1024 * 1024),
+            "bytes is over the limit OGP_MAX_MESSAGE_BYTES=26214400",
+        ),
+    ],
+)
+def test_hostile_structure_is_quarantined(
+    settings: Settings, make_runtime: Any, name: str, build: Any, expected: str
+) -> None:
     runtime: Runtime = make_runtime(derive(settings, parse_time_limit_seconds=5))
     row, elapsed = _process(runtime, build())
     assert row.status == "quarantined", name

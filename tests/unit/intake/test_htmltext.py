@@ -40,6 +40,12 @@ def test_link_whose_text_is_the_target_is_not_repeated() -> None:
     assert text == "https://opendata.gov.al"
 
 
+def test_links_inside_dropped_elements_leave_no_trace() -> None:
+    text = readable('<p>Komenti im.</p><noscript><a href="https://tracker.example/p">t</a>'
+                    '</noscript><template><a href="https://hidden.example/">h</a></template>')
+    assert text == "Komenti im."
+
+
 def test_javascript_link_target_is_not_shown() -> None:
     text = readable('<a href="javascript:alert(1)">kliko</a>')
     assert text == "kliko"

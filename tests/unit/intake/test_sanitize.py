@@ -127,6 +127,13 @@ def test_email_addresses_are_replaced() -> None:
     assert "@" not in output
 
 
+@pytest.mark.parametrize(
+    "address", ["ana@shqipëri.al", "ëlira.çela@example.al", "info@bashkia-korçë.al"])
+def test_addresses_with_albanian_letters_are_replaced(address: str) -> None:
+    output = display_html(f"Kontakt: {address} faleminderit")
+    assert output == "<p>Kontakt: [e-mail] faleminderit</p>\n"
+
+
 def test_mailto_link_does_not_reveal_the_address() -> None:
     output = display_html("mailto:ana@example.org")
     assert "example.org" not in output

@@ -10,6 +10,7 @@ import pytest
 
 from config.catalogue import default_catalogue
 from intake.parse import parse_message
+from intake.receipts import reference_for
 from intake.webform import (
     ContactForm,
     Submission,
@@ -17,7 +18,6 @@ from intake.webform import (
     check_form,
     new_message_id,
     normalise_address,
-    reference,
     retry_after,
     submitter_hash,
 )
@@ -169,5 +169,5 @@ def test_retry_after_counts_only_the_last_hour() -> None:
 
 
 def test_reference_numbers_are_zero_padded() -> None:
-    assert reference(42) == "OGP-000042"
-    assert reference(1234567) == "OGP-1234567"
+    assert reference_for(42) == "OGP-000042"
+    assert reference_for(1234567) == "OGP-1234567"

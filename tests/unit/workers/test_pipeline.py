@@ -67,6 +67,7 @@ def test_processing_twice_makes_one_comment(engine: Engine) -> None:
     with Session(engine) as session:
         inbound = session.get(InboundMessage, inbound_id)
     assert inbound is not None
+    assert inbound.status == InboundStatus.PROCESSED
     assert inbound.attempts == 1
 
 
