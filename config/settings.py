@@ -33,6 +33,11 @@ class MailSender(StrEnum):
     CONSOLE = "console"
 
 
+class LogFormat(StrEnum):
+    JSON = "json"
+    TEXT = "text"
+
+
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     PRODUCTION = "production"
@@ -88,6 +93,12 @@ class Settings(BaseSettings):
     form_rate_limit_per_hour: int = Field(default=5, ge=1)
     form_max_chars: int = Field(default=20_000, gt=0)
 
+    # Reliability: the database is the truth, the broker only triggers work.
+    max_attempts: int = Field(default=5, ge=1, le=100)
+    retry_backoff_seconds: float = Field(default=5.0, gt=0, le=600)
+    sweep_after_seconds: float = Field(default=300.0, gt=0)
+    backpressure_max_unprocessed: int = Field(default=2000, ge=1)
+
     site_dir: Path = Path("site")
     # Where the published site links citizens to the contact form; change it
     # when the site is served from another host than the web UI.
@@ -95,6 +106,13 @@ class Settings(BaseSettings):
     secret_key: str = ""
     session_max_age_seconds: int = Field(default=8 * 3600, gt=0)
     cookie_secure: bool = False
+
+    log_format: LogFormat = Field(
+        default=LogFormat.JSON,
+        description="OGP_LOG_FORMAT: 'json' (default) writes one JSON object per line on "
+        "stderr (ts, level, logger, message, inbound_id, exc_info) for a log collector; "
+        "'text' writes plain lines for a person at a terminal. Both redact e-mail addresses.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -15,3 +15,17 @@ def hit(name: str) -> None:
     armed = os.environ.get("OGP_FAILPOINTS", "")
     if armed and name in {point.strip() for point in armed.split(",")}:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+class InjectedFaultError(RuntimeError):
+    """Raised by a ``raise`` failpoint, as an unexpected bug would be."""
+
+
+def raise_if(name: str, raw: bytes) -> None:
+    """``OGP_FAILPOINTS=process:raise=TOKEN`` makes processing of any message whose bytes
+    contain TOKEN raise, every time: a poison message for fault-injection tests."""
+    armed = os.environ.get("OGP_FAILPOINTS", "")
+    for point in armed.split(","):
+        point_name, _, token = point.strip().partition("=")
+        if point_name == name and token and token.encode() in raw:
+            raise InjectedFaultError(f"injected fault {name} for a message containing {token!r}")

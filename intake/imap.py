@@ -28,16 +28,22 @@ from dataclasses import dataclass
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from config.settings import ImapSecurity, Settings
 from intake import failpoints
 from intake.lock import LockKeeper, LockUnavailableError, RedisLock
 from intake.store import Enqueue, RawMessage, Stored, store_raw_batch
 from moderation.db import session_scope
-from moderation.models import ImapCheckpoint, InboundSource, utcnow
+from moderation.models import (
+    ImapCheckpoint,
+    InboundMessage,
+    InboundSource,
+    InboundStatus,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +77,16 @@ class PollResult:
     duplicates: int
     moved: int
     uidvalidity: int
+    # Left on the server this round because too much is waiting for processing.
+    deferred: int = 0
+
+
+def unprocessed_count(engine: Engine) -> int:
+    with session_scope(engine) as session:
+        return int(session.exec(
+            select(func.count()).select_from(InboundMessage)
+            .where(InboundMessage.status == InboundStatus.RECEIVED)
+        ).one())
 
 
 class Backoff:
@@ -318,7 +334,17 @@ class ImapPoller:
             self._move(client, leftover)
             moved += len(leftover)
         stored = duplicates = 0
-        for batch in _chunks(fresh, self.settings.imap_batch_size):
+        limit = self.settings.backpressure_max_unprocessed
+        for position, batch in enumerate(_chunks(fresh, self.settings.imap_batch_size)):
+            waiting = unprocessed_count(self.engine)
+            if waiting >= limit:
+                # Backpressure: the mail is safe on the server; fetch it when the
+                # workers have caught up instead of piling rows up behind them.
+                deferred = len(fresh) - position * self.settings.imap_batch_size
+                log.warning("backpressure: %d messages wait for processing (limit "
+                            "OGP_BACKPRESSURE_MAX_UNPROCESSED=%d); %d left on the server",
+                            waiting, limit, deferred)
+                return PollResult(stored, duplicates, moved, uidvalidity, deferred)
             sizes = self._sizes(client, batch)
             for group in self._groups(sizes):
                 if stop is not None and stop.is_set():

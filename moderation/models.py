@@ -76,6 +76,8 @@ class InboundMessage(SQLModel, table=True):
     # Keyed hash of the contact form submitter's address, for the rate limit.
     submitter_hash: str | None = Field(default=None, max_length=64, index=True)
     released_by: str | None = Field(default=None, max_length=64)
+    # The last processing error while the message is retried or after it failed.
+    last_error: str | None = None
 
 
 class Comment(SQLModel, table=True):

@@ -120,3 +120,21 @@ def release_inbound(session: Session, inbound_id: int, actor: str) -> InboundMes
                                 from_status=before, to_status=message.status,
                                 reason=message.reason))
     return message
+
+
+def reprocess_inbound(session: Session, inbound_id: int, actor: str) -> InboundMessage:
+    """A failed message (a dead letter) gets a fresh set of attempts."""
+    message = session.get(InboundMessage, inbound_id, with_for_update=True)
+    if message is None:
+        raise TransitionError(f"no inbound message with id {inbound_id}")
+    if message.status != InboundStatus.FAILED:
+        raise TransitionError(f"inbound message {inbound_id} is {message.status}, not failed")
+    before = message.status
+    message.status = InboundStatus.RECEIVED
+    message.attempts = 0
+    message.updated_at = utcnow()
+    session.add(message)
+    session.add(ModerationEvent(inbound_id=message.id, actor=actor, action="reprocess",
+                                from_status=before, to_status=message.status,
+                                reason=message.last_error))
+    return message

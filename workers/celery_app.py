@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import random
 import smtplib
 from typing import TYPE_CHECKING
 
-from celery import Celery
-from sqlalchemy.exc import OperationalError
+from celery import Celery, Task
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from config.settings import Settings
 
@@ -15,9 +16,13 @@ if TYPE_CHECKING:
 
 TASK_TIME_LIMIT = 120
 VISIBILITY_TIMEOUT = 3600  # well above the longest task, so nothing is redelivered early
+# Retries are delayed in the worker's memory (ETA); keep every delay far below
+# the visibility timeout so Redis never hands the same task out twice.
+MAX_COUNTDOWN = 300
 
 
 def make_celery(settings: Settings, runtime: Runtime | None = None) -> Celery:
+    from workers.pipeline import ProcessingError
     from workers.receipts import send_receipt
     from workers.runtime import PROCESS_TASK, RECEIPT_TASK, Runtime
 
@@ -36,21 +41,36 @@ def make_celery(settings: Settings, runtime: Runtime | None = None) -> Celery:
         task_soft_time_limit=TASK_TIME_LIMIT - 20,
         broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
         broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,
+        worker_hijack_root_logger=False,
+        worker_cancel_long_running_tasks_on_connection_loss=False,
     )
     owner = runtime or Runtime(settings)
 
     @app.task(
         name=PROCESS_TASK,
+        bind=True,
         acks_late=True,
-        autoretry_for=(OperationalError,),
-        retry_backoff=True,
-        retry_backoff_max=300,
+        # Infrastructure errors (database gone, Redis gone) before the attempt is
+        # counted: retry with backoff; the sweeper catches anything left over.
+        autoretry_for=(OperationalError, DBAPIError, OSError),
+        retry_backoff=int(settings.retry_backoff_seconds),
+        retry_backoff_max=MAX_COUNTDOWN,
         retry_jitter=True,
-        max_retries=5,
+        max_retries=settings.max_attempts + 3,
     )
-    def process_inbound_task(inbound_id: int) -> str:
+    def process_inbound_task(self: Task, inbound_id: int) -> str:  # type: ignore[type-arg]
         # The engine is created lazily in each worker child, after the fork.
-        return owner.process(inbound_id)
+        try:
+            return owner.process(inbound_id)
+        except ProcessingError as error:
+            if not error.will_retry:
+                return "failed"
+            # The row counts attempts; Celery's own count only spaces them out.
+            countdown = min(MAX_COUNTDOWN,
+                            settings.retry_backoff_seconds * 2 ** self.request.retries)
+            raise self.retry(countdown=countdown * (0.5 + random.random()),  # noqa: S311
+                             max_retries=settings.max_attempts + 3) from error
 
     @app.task(
         name=RECEIPT_TASK,

@@ -26,7 +26,13 @@ from moderation.queries import (
     list_comments,
     list_inbound,
 )
-from moderation.transitions import TransitionError, approve, reject, release_inbound
+from moderation.transitions import (
+    TransitionError,
+    approve,
+    reject,
+    release_inbound,
+    reprocess_inbound,
+)
 from moderation.users import UserError, add_user
 from workers.runtime import Runtime
 
@@ -59,6 +65,7 @@ def _safe_url(url: str) -> str:
 def cmd_poll(runtime: Runtime, args: argparse.Namespace) -> int:
     from intake.imap import ImapConfigError, ImapPoller, LockLostError
     from intake.lock import LockConfigError, LockUnavailableError, mailbox_lock
+    from workers.sweeper import run_periodically
 
     settings = runtime.settings
     poller = ImapPoller(settings, runtime.engine, runtime.enqueue)
@@ -75,10 +82,15 @@ def cmd_poll(runtime: Runtime, args: argparse.Namespace) -> int:
                 print(f"another poller holds the lock for {settings.imap_mailbox}; nothing done")
                 return 0
             print(f"polled {settings.imap_mailbox}: stored {result.stored}, "
-                  f"duplicates {result.duplicates}, moved {result.moved}")
+                  f"duplicates {result.duplicates}, moved {result.moved}"
+                  + (f"; {result.deferred} left on the server (backpressure)"
+                     if result.deferred else ""))
             return 0
         print(f"polling {settings.imap_mailbox} on {settings.imap_host} (Ctrl-C to stop)",
               flush=True)
+        # One sweeper per deployment: it lives beside the one active poller.
+        run_periodically(runtime.engine, settings.sweep_after_seconds, runtime.enqueue,
+                         runtime.send_receipts, stop)
         poller.run_forever(stop, lock)
         return 0
     except (ImapConfigError, LockConfigError, LockUnavailableError) as error:
@@ -151,6 +163,31 @@ def cmd_inbound(runtime: Runtime, args: argparse.Namespace) -> int:
         print(f"{item['id']:>6}  {item['status']:<11}  {item['source']:<6}  {item['size']:>9}  "
               f"{item['reason'] or ''}")
     print(f"{len(items)} inbound message(s)")
+    return 0
+
+
+def cmd_reprocess(runtime: Runtime, args: argparse.Namespace) -> int:
+    actor = _require_user(runtime, args.actor)
+    failures = 0
+    for inbound_id in args.ids:
+        try:
+            with session_scope(runtime.engine) as session:
+                reprocess_inbound(session, inbound_id, actor)
+        except TransitionError as error:
+            failures += 1
+            print(f"{inbound_id}: {error}", file=sys.stderr)
+            continue
+        runtime.enqueue([inbound_id])  # after the commit above
+        print(f"{inbound_id}: sent for processing again")
+    return 1 if failures else 0
+
+
+def cmd_sweep(runtime: Runtime, args: argparse.Namespace) -> int:
+    from workers.sweeper import sweep
+
+    older = args.older_than if args.older_than is not None else runtime.settings.sweep_after_seconds
+    report = sweep(runtime.engine, older, runtime.enqueue, runtime.send_receipts)
+    print(f"swept: {report.inbound} messages and {report.receipts} receipts handed on again")
     return 0
 
 
@@ -287,6 +324,14 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("ids", nargs="+", type=int, metavar="ID")
     release.add_argument("--as", dest="actor", required=True, metavar="USER")
 
+    reprocess = sub.add_parser("reprocess", help="retry failed messages (dead letters)")
+    reprocess.add_argument("ids", nargs="+", type=int, metavar="ID")
+    reprocess.add_argument("--as", dest="actor", default="operator", metavar="USER")
+
+    sweep_p = sub.add_parser("sweep", help="hand stuck messages and receipts on again, once")
+    sweep_p.add_argument("--older-than", type=float, metavar="SECONDS",
+                         help="default: OGP_SWEEP_AFTER_SECONDS")
+
     publish = sub.add_parser("publish", help="render approved comments into the static site")
     publish.add_argument("--out", metavar="DIR", help="default: OGP_SITE_DIR")
     publish.add_argument("--as", dest="actor", default="publisher", metavar="USER")
@@ -320,6 +365,8 @@ COMMANDS = {
     "reject": cmd_reject,
     "inbound": cmd_inbound,
     "release": cmd_release,
+    "reprocess": cmd_reprocess,
+    "sweep": cmd_sweep,
     "publish": cmd_publish,
     "serve": cmd_serve,
     "users": cmd_users_add,

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from config.settings import Settings
+from intake import failpoints
 from intake.analyse import DEFAULT_LIMITS, DEFAULT_MAX_TEXT_CHARS, Analysis, Quarantine, analyse
 from intake.classify import Classifier
 from intake.limits import Limits
@@ -40,8 +41,19 @@ log = logging.getLogger(__name__)
 class Outcome(StrEnum):
     PENDING = "pending"
     QUARANTINED = "quarantined"
+    FAILED = "failed"
     ALREADY_DONE = "already-done"
     MISSING = "missing"
+
+
+class ProcessingError(RuntimeError):
+    """Processing raised; the error is recorded and the message will be retried
+    (``will_retry``) or has now failed for good."""
+
+    def __init__(self, inbound_id: int, error: BaseException, will_retry: bool) -> None:
+        super().__init__(f"inbound {inbound_id}: {type(error).__name__}: {error}")
+        self.inbound_id = inbound_id
+        self.will_retry = will_retry
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,7 @@ class ProcessingOptions:
     time_limit_seconds: float = 20.0
     receipts: bool = False
     own_addresses: frozenset[str] = frozenset()
+    max_attempts: int = 5
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ProcessingOptions:
@@ -69,6 +82,7 @@ class ProcessingOptions:
             time_limit_seconds=settings.parse_time_limit_seconds,
             receipts=settings.receipts,
             own_addresses=frozenset(own),
+            max_attempts=settings.max_attempts,
         )
 
 
@@ -84,15 +98,69 @@ def process_inbound(
     classifier: Classifier,
     options: ProcessingOptions | None = None,
 ) -> Processed:
+    """Claim, analyse, persist. Raises ``ProcessingError`` after recording any failure."""
     options = options or ProcessingOptions()
+    claimed = _claim(engine, inbound_id, options.max_attempts)
+    if isinstance(claimed, Processed):
+        return claimed
+    raw, released, attempt = claimed
+    try:
+        return _process_claimed(engine, inbound_id, raw, released, classifier, options)
+    except Exception as error:
+        will_retry = _record_failure(engine, inbound_id, error, attempt, options.max_attempts)
+        raise ProcessingError(inbound_id, error, will_retry) from error
+
+
+def _claim(engine: Engine, inbound_id: int,
+           max_attempts: int) -> Processed | tuple[bytes, bool, int]:
+    """Count the attempt in its own transaction, so a crash mid-way still counts."""
     with session_scope(engine) as session:
-        message = session.get(InboundMessage, inbound_id)
+        message = session.get(InboundMessage, inbound_id, with_for_update=True)
         if message is None:
             return Processed(Outcome.MISSING)
         if message.status != InboundStatus.RECEIVED:
             return Processed(Outcome.ALREADY_DONE)
-        raw = message.raw
-        released = message.released_by is not None
+        if message.attempts >= max_attempts:
+            # Earlier attempts died without recording an error (killed workers).
+            message.status = InboundStatus.FAILED
+            message.reason = (f"gave up after {message.attempts} attempts: "
+                              f"{message.last_error or 'the worker stopped each time'}")
+            message.updated_at = utcnow()
+            session.add(message)
+            return Processed(Outcome.FAILED)
+        message.attempts += 1
+        message.updated_at = utcnow()
+        session.add(message)
+        return message.raw, message.released_by is not None, message.attempts
+
+
+def _record_failure(engine: Engine, inbound_id: int, error: BaseException, attempt: int,
+                    max_attempts: int) -> bool:
+    """Write the error down; on the last attempt the message ends ``failed``."""
+    text = f"{type(error).__name__}: {error}"[:1000]
+    try:
+        with session_scope(engine) as session:
+            message = session.get(InboundMessage, inbound_id, with_for_update=True)
+            if message is None or message.status != InboundStatus.RECEIVED:
+                return False
+            message.last_error = text
+            message.updated_at = utcnow()
+            if attempt >= max_attempts:
+                message.status = InboundStatus.FAILED
+                message.reason = f"failed after {attempt} attempts: {text}"
+                log.error("inbound %s failed for good: %s", inbound_id, text)
+            else:
+                log.warning("inbound %s attempt %d failed: %s", inbound_id, attempt, text)
+            session.add(message)
+            return attempt < max_attempts
+    except Exception:  # the database itself is down: the sweeper will come back
+        log.exception("could not record the failure of inbound %s", inbound_id)
+        return True
+
+
+def _process_claimed(engine: Engine, inbound_id: int, raw: bytes, released: bool,
+                     classifier: Classifier, options: ProcessingOptions) -> Processed:
+    failpoints.raise_if("process:raise", raw)
     try:
         with time_limit(options.time_limit_seconds):
             result = analyse(raw, classifier, options.limits, options.max_text_chars, released)
@@ -106,8 +174,8 @@ def process_inbound(
             message = session.get(InboundMessage, inbound_id, with_for_update=True)
             if message is None or message.status != InboundStatus.RECEIVED:
                 return Processed(Outcome.ALREADY_DONE)
-            message.attempts += 1
             message.updated_at = utcnow()
+            message.last_error = None
             _record_attachments(session, inbound_id, result.attachments)
             if isinstance(result, Quarantine):
                 _quarantine(message, result)

@@ -16,7 +16,7 @@ from config.settings import Settings
 from intake.classify import Classifier
 from moderation.db import make_engine
 from workers.mail import Sender, make_sender
-from workers.pipeline import ProcessingOptions, process_inbound
+from workers.pipeline import ProcessingError, ProcessingOptions, process_inbound
 from workers.receipts import send_receipt
 
 log = logging.getLogger(__name__)
@@ -93,4 +93,8 @@ class Runtime:
                 self.celery.send_task(PROCESS_TASK, args=[inbound_id])
             return
         for inbound_id in inbound_ids:
-            self.process(inbound_id)
+            try:
+                self.process(inbound_id)
+            except ProcessingError as error:
+                # Recorded on the row; without a broker the sweeper retries it.
+                log.warning("%s", error)

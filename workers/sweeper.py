@@ -1,0 +1,87 @@
+"""The sweeper: the database, not the broker, decides what still needs doing.
+
+Rows left in a non-final state (an inbound message still ``received``, a receipt
+still ``pending``) for longer than ``OGP_SWEEP_AFTER_SECONDS`` are handed to
+processing again. A lost broker message therefore delays work but never loses
+it; a duplicate is harmless because every task checks the row's status first.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from moderation.db import session_scope
+from moderation.models import InboundMessage, InboundStatus, Receipt, ReceiptStatus, utcnow
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    inbound: int
+    receipts: int
+
+
+def sweep(
+    engine: Engine,
+    older_than_seconds: float,
+    enqueue: Callable[[Sequence[int]], None],
+    send_receipts: Callable[[Sequence[int]], None],
+) -> SweepReport:
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    with session_scope(engine) as session:
+        stuck = list(session.exec(
+            select(InboundMessage.id)
+            .where(InboundMessage.status == InboundStatus.RECEIVED,
+                   col(InboundMessage.updated_at) < cutoff)
+            .order_by(col(InboundMessage.id)).limit(BATCH)
+        ).all())
+        unsent = list(session.exec(
+            select(Receipt.id)
+            .where(col(Receipt.status).in_([ReceiptStatus.PENDING, ReceiptStatus.FAILED]),
+                   col(Receipt.created_at) < cutoff)
+            .order_by(col(Receipt.id)).limit(BATCH)
+        ).all())
+        # Touch them, so the next sweep waits a full period before trying again.
+        now = utcnow()
+        for message in session.exec(
+            select(InboundMessage).where(col(InboundMessage.id).in_(stuck))
+        ).all():
+            message.updated_at = now
+            session.add(message)
+    inbound_ids = [i for i in stuck if i is not None]
+    receipt_ids = [i for i in unsent if i is not None]
+    if inbound_ids:
+        log.warning("sweeper: re-enqueueing %d messages stuck in 'received'", len(inbound_ids))
+        enqueue(inbound_ids)  # after the commit above
+    if receipt_ids:
+        log.warning("sweeper: re-sending %d receipts", len(receipt_ids))
+        send_receipts(receipt_ids)
+    return SweepReport(inbound=len(inbound_ids), receipts=len(receipt_ids))
+
+
+def run_periodically(engine: Engine, older_than_seconds: float,
+                     enqueue: Callable[[Sequence[int]], None],
+                     send_receipts: Callable[[Sequence[int]], None],
+                     stop: threading.Event) -> threading.Thread:
+    """A daemon thread that sweeps every half period until ``stop`` is set."""
+    interval = max(1.0, older_than_seconds / 2)
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            try:
+                sweep(engine, older_than_seconds, enqueue, send_receipts)
+            except Exception:  # a failed sweep is retried next period
+                log.exception("sweeper round failed")
+
+    thread = threading.Thread(target=loop, name="sweeper", daemon=True)
+    thread.start()
+    return thread
