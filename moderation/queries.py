@@ -105,14 +105,16 @@ def _headline(head: bytes) -> tuple[str, str]:
     return decoded("Subject"), decoded("From")
 
 
-def quarantined_messages(session: Session, limit: int = 500) -> list[dict[str, Any]]:
-    """Quarantined messages with subject and sender, reading 8 kB of each, not all of it."""
+def quarantined_messages(
+    session: Session, limit: int = 500, status: str = "quarantined"
+) -> list[dict[str, Any]]:
+    """Set-aside messages with subject and sender, reading 8 kB of each, not all of it."""
     table = InboundMessage.__table__  # type: ignore[attr-defined]
     statement = (
         sql_select(table.c.id, table.c.reason, table.c.machine_kind, table.c.source,
-                   table.c.size, table.c.truncated, table.c.created_at,
-                   func.substr(table.c.raw, 1, 8192).label("head"))
-        .where(table.c.status == "quarantined")
+                   table.c.size, table.c.truncated, table.c.created_at, table.c.last_error,
+                   table.c.attempts, func.substr(table.c.raw, 1, 8192).label("head"))
+        .where(table.c.status == status)
         .order_by(table.c.id.desc())
         .limit(limit)
     )
@@ -124,5 +126,6 @@ def quarantined_messages(session: Session, limit: int = 500) -> list[dict[str, A
             "id": row.id, "reason": row.reason, "machine_kind": row.machine_kind,
             "source": row.source, "size": row.size, "truncated": row.truncated,
             "created_at": row.created_at, "subject": subject, "sender": sender,
+            "last_error": row.last_error, "attempts": row.attempts,
         })
     return items

@@ -95,46 +95,44 @@ def mark_published(session: Session, comments: Iterable[Comment], actor: str) ->
     return count
 
 
+def _restart(session: Session, inbound_id: int, expected: str) -> InboundMessage:
+    message = session.get(InboundMessage, inbound_id, with_for_update=True)
+    if message is None:
+        raise TransitionError(f"no inbound message with id {inbound_id}")
+    if message.status != expected:
+        raise TransitionError(f"inbound message {inbound_id} is {message.status}, not {expected}")
+    return message
+
+
+def _back_to_received(session: Session, message: InboundMessage, actor: str, action: str,
+                      reason: str | None) -> InboundMessage:
+    before = message.status
+    message.status = InboundStatus.RECEIVED
+    message.attempts = 0
+    message.updated_at = utcnow()
+    session.add(message)
+    session.add(ModerationEvent(inbound_id=message.id, actor=actor, action=action,
+                                from_status=before, to_status=message.status, reason=reason))
+    return message
+
+
 def release_inbound(session: Session, inbound_id: int, actor: str) -> InboundMessage:
     """A moderator overrides a quarantine: the message goes back into processing.
 
     Processing then skips the machine-mail rules and the structural limits that
     held it (the time limit still applies).
     """
-    message = session.get(InboundMessage, inbound_id, with_for_update=True)
-    if message is None:
-        raise TransitionError(f"no inbound message with id {inbound_id}")
-    if message.status != InboundStatus.QUARANTINED:
-        raise TransitionError(f"inbound message {inbound_id} is {message.status}, not quarantined")
+    message = _restart(session, inbound_id, InboundStatus.QUARANTINED)
     if message.truncated:
         raise TransitionError(
             f"inbound message {inbound_id} was over the size limit and only its header block "
             "was downloaded; read it in the mailbox's processed folder instead"
         )
-    before = message.status
-    message.status = InboundStatus.RECEIVED
     message.released_by = actor
-    message.updated_at = utcnow()
-    session.add(message)
-    session.add(ModerationEvent(inbound_id=message.id, actor=actor, action="release",
-                                from_status=before, to_status=message.status,
-                                reason=message.reason))
-    return message
+    return _back_to_received(session, message, actor, "release", message.reason)
 
 
 def reprocess_inbound(session: Session, inbound_id: int, actor: str) -> InboundMessage:
     """A failed message (a dead letter) gets a fresh set of attempts."""
-    message = session.get(InboundMessage, inbound_id, with_for_update=True)
-    if message is None:
-        raise TransitionError(f"no inbound message with id {inbound_id}")
-    if message.status != InboundStatus.FAILED:
-        raise TransitionError(f"inbound message {inbound_id} is {message.status}, not failed")
-    before = message.status
-    message.status = InboundStatus.RECEIVED
-    message.attempts = 0
-    message.updated_at = utcnow()
-    session.add(message)
-    session.add(ModerationEvent(inbound_id=message.id, actor=actor, action="reprocess",
-                                from_status=before, to_status=message.status,
-                                reason=message.last_error))
-    return message
+    message = _restart(session, inbound_id, InboundStatus.FAILED)
+    return _back_to_received(session, message, actor, "reprocess", message.last_error)

@@ -9,11 +9,11 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from config.settings import Settings, load_settings
 from moderation.catalogue_sync import sync_catalogue
@@ -166,20 +166,26 @@ def cmd_inbound(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_reprocess(runtime: Runtime, args: argparse.Namespace) -> int:
+def _resubmit(runtime: Runtime, args: argparse.Namespace,
+              transition: Callable[[Session, int, str], object], done: str) -> int:
+    """Apply a status change to each id in its own transaction, then enqueue it."""
     actor = _require_user(runtime, args.actor)
     failures = 0
     for inbound_id in args.ids:
         try:
             with session_scope(runtime.engine) as session:
-                reprocess_inbound(session, inbound_id, actor)
+                transition(session, inbound_id, actor)
         except TransitionError as error:
             failures += 1
             print(f"{inbound_id}: {error}", file=sys.stderr)
             continue
         runtime.enqueue([inbound_id])  # after the commit above
-        print(f"{inbound_id}: sent for processing again")
+        print(f"{inbound_id}: {done}")
     return 1 if failures else 0
+
+
+def cmd_reprocess(runtime: Runtime, args: argparse.Namespace) -> int:
+    return _resubmit(runtime, args, reprocess_inbound, "sent for processing again")
 
 
 def cmd_sweep(runtime: Runtime, args: argparse.Namespace) -> int:
@@ -192,19 +198,7 @@ def cmd_sweep(runtime: Runtime, args: argparse.Namespace) -> int:
 
 
 def cmd_release(runtime: Runtime, args: argparse.Namespace) -> int:
-    actor = _require_user(runtime, args.actor)
-    failures = 0
-    for inbound_id in args.ids:
-        try:
-            with session_scope(runtime.engine) as session:
-                release_inbound(session, inbound_id, actor)
-        except TransitionError as error:
-            failures += 1
-            print(f"{inbound_id}: {error}", file=sys.stderr)
-            continue
-        runtime.enqueue([inbound_id])  # after the commit above
-        print(f"{inbound_id}: released into processing")
-    return 1 if failures else 0
+    return _resubmit(runtime, args, release_inbound, "released into processing")
 
 
 def _require_user(runtime: Runtime, name: str) -> str:
@@ -379,10 +373,6 @@ NEEDS_NO_SCHEMA = frozenset({"init", "demo", "worker"})
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     try:
         settings = load_settings()
     except ValidationError as error:
@@ -390,6 +380,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             field = "OGP_" + "_".join(str(p) for p in problem["loc"]).upper()
             print(f"ogp-feedback: {field or 'settings'}: {problem['msg']}", file=sys.stderr)
         return 2
+    from workers.logs import configure_logging
+
+    # The long-running commands report each round and task; the others only problems.
+    configure_logging(settings, args.verbose, default_level=logging.INFO
+                      if args.command in {"worker", "poll"} else logging.WARNING)
     runtime = _runtime(settings)
     try:
         if args.command not in NEEDS_NO_SCHEMA and not schema_is_current(runtime.engine):

@@ -24,7 +24,13 @@ from moderation.db import make_engine, session_scope
 from moderation.models import Attachment, Comment, CommentStatus, InboundMessage
 from moderation.public import commitments_by_comment
 from moderation.queries import count_by_status, list_comments, quarantined_messages
-from moderation.transitions import TransitionError, approve, reject, release_inbound
+from moderation.transitions import (
+    TransitionError,
+    approve,
+    reject,
+    release_inbound,
+    reprocess_inbound,
+)
 from moderation.users import authenticate
 from moderation.web.sessions import (
     COOKIE_NAME,
@@ -195,22 +201,32 @@ def create_app(
     @app.get("/quarantine")
     def quarantine(session: DbSession, active: Moderator) -> Response:
         items = quarantined_messages(session, limit=500)
-        return render("quarantine.html", items=items, user=active.user,
+        failed = quarantined_messages(session, limit=500, status="failed")
+        return render("quarantine.html", items=items, failed=failed, user=active.user,
                       csrf=active.record.csrf_token)
 
-    @app.post("/inbound/{inbound_id}/release")
-    def release(session: DbSession, active: Moderator, inbound_id: int,
-                csrf_token: Annotated[str, Form()] = "") -> Response:
+    def resubmit(session: Session, active: ActiveSession, inbound_id: int, csrf_token: str,
+                 transition: Callable[[Session, int, str], object]) -> Response:
         require_csrf(active, csrf_token)
         assert active.user is not None
         try:
-            release_inbound(session, inbound_id, active.user.name)
+            transition(session, inbound_id, active.user.name)
         except TransitionError as error:
             raise HTTPException(409, str(error)) from error
         session.commit()
         if enqueue is not None:
             enqueue([inbound_id])  # after the commit above
         return RedirectResponse("/quarantine", status_code=303)
+
+    @app.post("/inbound/{inbound_id}/release")
+    def release(session: DbSession, active: Moderator, inbound_id: int,
+                csrf_token: Annotated[str, Form()] = "") -> Response:
+        return resubmit(session, active, inbound_id, csrf_token, release_inbound)
+
+    @app.post("/inbound/{inbound_id}/reprocess")
+    def reprocess(session: DbSession, active: Moderator, inbound_id: int,
+                  csrf_token: Annotated[str, Form()] = "") -> Response:
+        return resubmit(session, active, inbound_id, csrf_token, reprocess_inbound)
 
     @app.post("/comments/{comment_id}/approve")
     def approve_comment(session: DbSession, active: Moderator, comment_id: int,

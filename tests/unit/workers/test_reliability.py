@@ -22,7 +22,9 @@ from workers.sweeper import sweep
 
 def _store(runtime: Runtime, raw: bytes) -> int:
     with session_scope(runtime.engine) as session:
-        return store_raw_batch(session, [RawMessage(raw=raw, source=InboundSource.IMPORT)])[0].inbound_id
+        return store_raw_batch(session, [RawMessage(raw=raw, source=InboundSource.IMPORT)])[
+            0
+        ].inbound_id
 
 
 def _row(runtime: Runtime, inbound_id: int) -> InboundMessage:
@@ -32,8 +34,9 @@ def _row(runtime: Runtime, inbound_id: int) -> InboundMessage:
         return row
 
 
-def test_poison_message_fails_after_max_attempts(settings: Settings, make_runtime: Any,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_poison_message_fails_after_max_attempts(
+    settings: Settings, make_runtime: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     runtime: Runtime = make_runtime(derive(settings, max_attempts=3, receipts=False))
     poison = build(1, "plain-8bit", prefix="PSN")
     healthy = build(2, "plain-8bit", prefix="OKK")
@@ -55,16 +58,23 @@ def test_poison_message_fails_after_max_attempts(settings: Settings, make_runtim
     assert (row.reason or "").startswith("failed after 3 attempts: InjectedFaultError")
 
     # The others flow.
-    assert process_inbound(runtime.engine, healthy_id, runtime.classifier,
-                           runtime.options).outcome is Outcome.PENDING
+    assert (
+        process_inbound(runtime.engine, healthy_id, runtime.classifier, runtime.options).outcome
+        is Outcome.PENDING
+    )
 
     # Reprocessing after the bug is fixed gives it a fresh set of attempts.
     monkeypatch.delenv("OGP_FAILPOINTS")
     with session_scope(runtime.engine) as session:
         reprocess_inbound(session, poison_id, "operator")
-    assert process_inbound(runtime.engine, poison_id, runtime.classifier,
-                           runtime.options).outcome is Outcome.PENDING
-    with session_scope(runtime.engine) as session, pytest.raises(TransitionError, match="not failed"):
+    assert (
+        process_inbound(runtime.engine, poison_id, runtime.classifier, runtime.options).outcome
+        is Outcome.PENDING
+    )
+    with (
+        session_scope(runtime.engine) as session,
+        pytest.raises(TransitionError, match="not failed"),
+    ):
         reprocess_inbound(session, poison_id, "operator")
 
 
