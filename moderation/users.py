@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,8 +13,14 @@ from moderation.models import Role, User
 
 _HASHER = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
-# Verified against when the user does not exist, so timing does not tell.
-_DUMMY_HASH = _HASHER.hash("not-a-real-password-for-timing")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so timing does not tell.
+    Made on first use: hashing costs a good part of a second, too much for every
+    command's start-up."""
+    return _HASHER.hash("not-a-real-password-for-timing")
 
 
 class UserError(ValueError):
@@ -44,7 +51,7 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
     user = session.exec(select(User).where(User.name == name.strip())).first()
     if user is None or not user.active:
         with suppress(VerificationError):
-            _HASHER.verify(_DUMMY_HASH, password)
+            _HASHER.verify(_dummy_hash(), password)
         return None
     try:
         _HASHER.verify(user.password_hash, password)

@@ -6,9 +6,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from celery import Celery
-from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from config.catalogue import Catalogue, default_catalogue
@@ -18,6 +17,10 @@ from moderation.db import make_engine
 from workers.mail import Sender, make_sender
 from workers.pipeline import ProcessingError, ProcessingOptions, process_inbound
 from workers.receipts import send_receipt
+
+if TYPE_CHECKING:  # imported where used: a quick `ogp-feedback queue` needs neither
+    from celery import Celery
+    from fastapi import FastAPI
 
 log = logging.getLogger(__name__)
 PROCESS_TASK = "ogp.process_inbound"

@@ -8,6 +8,7 @@ counts receipts per recipient, and our own ``ogp-feedback worker`` / ``poll`` pr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -207,10 +208,8 @@ class DovecotServer:
             return []
         victims = [master, *_children(master)]
         for pid in victims:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and any(_alive(pid) for pid in victims):
             time.sleep(0.05)
@@ -379,12 +378,15 @@ class Stack:
         )
 
     def close(self) -> None:
+        # The oracle has spoken: no need for graceful shutdowns, kill -9 by pid.
         for process in reversed(self.processes):
-            process.stop()
+            self.kill(process)
+            process.stop()  # closes its log
         if self._engine is not None:
             self._engine.dispose()
-        self.redis.stop()
-        self.dovecot.stop()
+        self.redis.kill()
+        self.dovecot.kill()
+        self.dovecot.stop()  # leftovers of this instance, by pid
         shutil.rmtree(self.dovecot.rundir, ignore_errors=True)
         self._controller.stop()
 

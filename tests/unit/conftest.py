@@ -16,5 +16,6 @@ def fast_hasher(monkeypatch: pytest.MonkeyPatch) -> PasswordHasher:
     """
     hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(moderation.users, "_HASHER", hasher)
-    monkeypatch.setattr(moderation.users, "_DUMMY_HASH", hasher.hash("dummy-password"))
+    dummy = hasher.hash("dummy-password")
+    monkeypatch.setattr(moderation.users, "_dummy_hash", lambda: dummy)
     return hasher
