@@ -252,7 +252,8 @@ def cmd_serve(runtime: Runtime, args: argparse.Namespace) -> int:
     app = runtime.web_app()
     print(f"moderation UI: http://{args.host}:{args.port}/  public site: "
           f"http://{args.host}:{args.port}/site/")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    # log_config=None: uvicorn's lines go through our (JSON) logging setup.
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None)
     return 0
 
 

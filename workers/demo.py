@@ -68,5 +68,5 @@ def run_demo(runtime: Runtime, serve: bool, host: str, port: int) -> int:
         return 0
     import uvicorn
 
-    uvicorn.run(runtime.web_app(), host=host, port=port, log_level="warning")
+    uvicorn.run(runtime.web_app(), host=host, port=port, log_config=None)
     return 0

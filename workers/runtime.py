@@ -14,6 +14,7 @@ from config.catalogue import Catalogue, default_catalogue
 from config.settings import Settings
 from intake.classify import Classifier
 from moderation.db import make_engine
+from workers.logs import bind_inbound_id
 from workers.mail import Sender, make_sender
 from workers.pipeline import ProcessingError, ProcessingOptions, process_inbound
 from workers.receipts import send_receipt
@@ -50,9 +51,10 @@ class Runtime:
 
     def process(self, inbound_id: int) -> str:
         """Process one stored message, then hand its receipt (if any) on."""
-        result = process_inbound(self.engine, inbound_id, self.classifier, self.options)
-        if result.receipt_id is not None:
-            self.send_receipts([result.receipt_id])
+        with bind_inbound_id(inbound_id):
+            result = process_inbound(self.engine, inbound_id, self.classifier, self.options)
+            if result.receipt_id is not None:
+                self.send_receipts([result.receipt_id])
         return str(result.outcome)
 
     def send_receipts(self, receipt_ids: Sequence[int]) -> None:

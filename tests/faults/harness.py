@@ -9,6 +9,8 @@ counts receipts per recipient, and our own ``ogp-feedback worker`` / ``poll`` pr
 from __future__ import annotations
 
 import contextlib
+import email
+import email.policy
 import os
 import shutil
 import signal
@@ -19,6 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +40,7 @@ from tests.mailgen import KINDS, build
 
 # Short timings, so a lost task is found again within seconds.
 FAST_ENV = {
-    "OGP_SWEEP_AFTER_SECONDS": "4",
+    "OGP_SWEEP_AFTER_SECONDS": "5",
     "OGP_RETRY_BACKOFF_SECONDS": "1",
     "OGP_POLL_INTERVAL_SECONDS": "2",
     "OGP_MAX_ATTEMPTS": "3",
@@ -64,7 +67,7 @@ def messages(count: int, prefix: str, *, pad_bytes: int = 0,
              kinds: Sequence[str] = KINDS) -> list[Mail]:
     """``count`` messages, each with a unique token and a sender address of its own.
 
-    ``pad_bytes`` adds a plain-text tail (8-bit messages only), to make fetches slow.
+    ``pad_bytes`` adds a binary attachment that size, to make fetches slow.
     """
     made: list[Mail] = []
     for n in range(count):
@@ -72,8 +75,14 @@ def messages(count: int, prefix: str, *, pad_bytes: int = 0,
         mail = build(n, kind, prefix)
         raw = mail.raw
         if pad_bytes:
-            line = b"Ky eshte nje rresht mbushes per testin e marrjes se ngadalte.\r\n"
-            raw = raw + line * (pad_bytes // len(line) + 1)
+            # An attachment: a long FETCH, but no more text to analyse.
+            padded = email.message_from_bytes(raw, policy=email.policy.SMTP)
+            assert isinstance(padded, EmailMessage)
+            padded.add_attachment(os.urandom(pad_bytes), maintype="application",
+                                  subtype="octet-stream", filename="shtojca.bin")
+            del padded["MIME-Version"]
+            padded["MIME-Version"] = "1.0"
+            raw = padded.as_bytes()
         eol = b"\r\n" if b"\r\n" in raw else b"\n"
         made.append(Mail(mail.token, mail.sender, TOKEN_HEADER + mail.token.encode() + eol + raw))
     return made
@@ -374,7 +383,7 @@ class Stack:
             broker_url=self.redis.url, receipts=True, mail_sender="smtp",
             smtp_host="127.0.0.1", smtp_port=self.sink.port, smtp_security="none",
             mail_from="feedback@ogp.example.al", max_attempts=3, retry_backoff_seconds=1,
-            sweep_after_seconds=4, poll_interval_seconds=2,
+            sweep_after_seconds=5, poll_interval_seconds=2,
         )
 
     def close(self) -> None:

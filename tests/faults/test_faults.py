@@ -39,7 +39,7 @@ def _report(stack: Stack, scenario: str, tokens: list[str]) -> None:
 
 @POSTGRESQL
 def test_worker_child_and_whole_worker_killed(stack: Stack) -> None:
-    mails = messages(300, "KWK")
+    mails = messages(200, "KWK")
     tokens = [m.token for m in mails]
     stack.append(mails)
     worker = stack.start_worker()
@@ -49,7 +49,7 @@ def test_worker_child_and_whole_worker_killed(stack: Stack) -> None:
     killed = 0
     deadline = time.monotonic() + 30
     while killed < 3 and time.monotonic() < deadline:
-        if stack.row_count(InboundStatus.PROCESSED) >= 40 * (killed + 1):
+        if stack.row_count(InboundStatus.PROCESSED) >= 25 * (killed + 1):
             children = stack.children(worker)
             if children:
                 os.kill(children[killed % len(children)], signal.SIGKILL)
@@ -58,8 +58,8 @@ def test_worker_child_and_whole_worker_killed(stack: Stack) -> None:
     assert killed == 3, stack.logs()
 
     # Then the whole worker (main process and children) with tasks in flight.
-    wait_for(lambda: stack.row_count(InboundStatus.PROCESSED) >= 160, 30,
-             "160 messages processed", stack)
+    wait_for(lambda: stack.row_count(InboundStatus.PROCESSED) >= 100, 30,
+             "100 messages processed", stack)
     assert stack.row_count(InboundStatus.RECEIVED) > 0, "nothing left in flight to lose"
     stack.kill(worker)
     stack.start_worker()
@@ -69,7 +69,7 @@ def test_worker_child_and_whole_worker_killed(stack: Stack) -> None:
 # ---------------------------------------------------------------- 2. redis
 
 def _redis_killed_and_restarted(stack: Stack, scenario: str, prefix: str) -> None:
-    mails = messages(300, prefix)
+    mails = messages(200, prefix)
     tokens = [m.token for m in mails]
     stack.append(mails)
     stack.start_poller()
@@ -122,11 +122,11 @@ def _imap_bytes_written(pid: int) -> int:
 @POSTGRESQL
 def test_dovecot_killed_mid_fetch(stack: Stack) -> None:
     # Large messages in one batch, so the FETCH lasts long enough to be cut.
-    mails = messages(200, "DVK", pad_bytes=100_000)
+    mails = messages(150, "DVK", pad_bytes=100_000)
     tokens = [m.token for m in mails]
     stack.append(mails)
     stack.start_worker()
-    poller = stack.start_poller(OGP_IMAP_BATCH_SIZE="200")
+    poller = stack.start_poller(OGP_IMAP_BATCH_SIZE="150")
 
     mid_fetch: int | None = None
     deadline = time.monotonic() + 30
@@ -152,7 +152,7 @@ def test_dovecot_killed_mid_fetch(stack: Stack) -> None:
 
 @POSTGRESQL
 def test_poller_killed_after_commit_and_before_move(stack: Stack) -> None:
-    mails = messages(250, "PKL")
+    mails = messages(200, "PKL")
     tokens = [m.token for m in mails]
     stack.append(mails)
     stack.start_worker()
@@ -169,7 +169,7 @@ def test_poller_killed_after_commit_and_before_move(stack: Stack) -> None:
     second.popen.wait(30)
     assert second.popen.returncode == -signal.SIGKILL, second.output()[-3000:]
     assert stack.row_count() == 100
-    assert stack.inbox_count() == 200
+    assert stack.inbox_count() == 150
 
     stack.start_poller(**small)
     _report(stack, "4 (poller kill -9 after commit, then before move)", tokens)
@@ -180,7 +180,7 @@ def test_poller_killed_after_commit_and_before_move(stack: Stack) -> None:
 
 @POSTGRESQL
 def test_postgresql_connections_terminated(stack: Stack) -> None:
-    mails = messages(300, "PGT")
+    mails = messages(200, "PGT")
     tokens = [m.token for m in mails]
     stack.append(mails)
     stack.start_worker()
@@ -231,7 +231,7 @@ def test_sqlite_locked_by_another_writer(stack: Stack) -> None:
 
 @POSTGRESQL
 def test_poison_message_fails_while_others_flow(stack: Stack) -> None:
-    mails = messages(200, "PSN")
+    mails = messages(150, "PSN")
     tokens = [m.token for m in mails]
     poison = [tokens[17], tokens[123]]
     stack.append(mails)
