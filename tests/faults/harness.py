@@ -249,13 +249,19 @@ class SmtpSink:
 
     port: int
     recipients: Counter[str] = field(default_factory=Counter)
+    # recipient -> (seconds since the sink started, Message-ID) of each delivery
+    deliveries: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
     total: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
         with self.lock:
+            message = email.message_from_bytes(bytes(envelope.content), policy=email.policy.SMTP)
+            seen = (round(time.monotonic() - self.started, 3), str(message["Message-ID"]))
             for rcpt in envelope.rcpt_tos:
                 self.recipients[str(rcpt).lower()] += 1
+                self.deliveries.setdefault(str(rcpt).lower(), []).append(seen)
             self.total += 1
         return "250 OK"
 
@@ -336,7 +342,8 @@ def oracle(engine: Engine, sink: SmtpSink, tokens: Sequence[str]) -> OracleView:
     delivered = sink.snapshot()
     for address, n in delivered.items():
         if n > 1:
-            problems.append(f"duplicate receipt: {address} received {n}")
+            problems.append(f"duplicate receipt: {address} received {n}: "
+                            f"{sink.deliveries.get(address)}")
     sent = [r for r in receipts if r.status == ReceiptStatus.SENT]
     unsent = [r for r in receipts if r.status != ReceiptStatus.SENT]
     for receipt in sent:
