@@ -201,6 +201,10 @@ class Attachment(SQLModel, table=True):
 
 class ReceiptStatus(StrEnum):
     PENDING = "pending"
+    # Claimed by one sender. A receipt left here (the process died between the
+    # SMTP send and the commit) is not sent again: one receipt may be missing,
+    # but a citizen never gets two.
+    SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
 
@@ -220,4 +224,5 @@ class Receipt(SQLModel, table=True):
     error: str | None = None
     message_id: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None

@@ -53,7 +53,7 @@ def free_port() -> int:
 
 # ---------------------------------------------------------------- databases
 
-def _pg_admin() -> Engine:
+def pg_admin_engine() -> Engine:
     url = PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1)
     return create_engine(url, isolation_level="AUTOCOMMIT")
 
@@ -75,7 +75,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_template() -> Iterator[str]:
     try:
-        admin = _pg_admin()
+        admin = pg_admin_engine()
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as error:
@@ -108,7 +108,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     template_name: str = request.getfixturevalue("postgres_template")
     name = f"ogp_t_{uuid.uuid4().hex[:12]}"
-    admin = _pg_admin()
+    admin = pg_admin_engine()
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
     yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import smtplib
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
+from sqlmodel import col
 
 from config.settings import Settings
 from intake.receipts import ReceiptContent, build_receipt, clean_message_id
@@ -16,13 +17,41 @@ from workers.mail import Sender
 log = logging.getLogger(__name__)
 
 
+def _claim(engine: Engine, receipt_id: int) -> bool:
+    """Move the receipt to ``sending`` unless someone else already did: only the
+    process whose UPDATE changed the row may talk to the SMTP server."""
+    with session_scope(engine) as session:
+        claimed = session.exec(
+            update(Receipt)
+            .where(col(Receipt.id) == receipt_id,
+                   col(Receipt.status).in_([ReceiptStatus.PENDING, ReceiptStatus.FAILED]))
+            .values(status=ReceiptStatus.SENDING, updated_at=utcnow())
+        )
+        return bool(claimed.rowcount == 1)
+
+
+def _finish(engine: Engine, receipt_id: int, status: ReceiptStatus, error: str | None,
+            message_id: str | None) -> None:
+    with session_scope(engine) as session:
+        receipt = session.get(Receipt, receipt_id)
+        if receipt is None:
+            return
+        receipt.status = status
+        receipt.error = error
+        receipt.updated_at = utcnow()
+        if status is ReceiptStatus.SENT:
+            receipt.sent_at = receipt.updated_at
+            receipt.message_id = message_id
+        session.add(receipt)
+
+
 def send_receipt(engine: Engine, settings: Settings, sender: Sender, receipt_id: int) -> str:
     with session_scope(engine) as session:
         receipt = session.get(Receipt, receipt_id)
         if receipt is None:
             return "missing"
-        if receipt.status == ReceiptStatus.SENT:
-            return "already-sent"
+        if receipt.status in {ReceiptStatus.SENT, ReceiptStatus.SENDING}:
+            return f"already-{receipt.status}"
         inbound = session.get(InboundMessage, receipt.inbound_id)
         comment = session.get(Comment, receipt.comment_id) if receipt.comment_id else None
         content = ReceiptContent(
@@ -34,25 +63,16 @@ def send_receipt(engine: Engine, settings: Settings, sender: Sender, receipt_id:
             sent_at=utcnow(),
         )
     message = build_receipt(content)
+    if not _claim(engine, receipt_id):
+        return "already-claimed"
     try:
         # RFC 3834: the envelope sender of an automatic reply is empty, so a
         # bounce of the receipt can never come back as new feedback.
         sender.send(message, envelope_from="", recipient=content.to)
     except (smtplib.SMTPException, OSError) as error:
-        with session_scope(engine) as session:
-            failed = session.get(Receipt, receipt_id)
-            if failed is not None:
-                failed.status = ReceiptStatus.FAILED
-                failed.error = f"{type(error).__name__}: {error}"[:500]
-                session.add(failed)
+        _finish(engine, receipt_id, ReceiptStatus.FAILED,
+                f"{type(error).__name__}: {error}"[:500], None)
         log.warning("receipt %s not sent: %s", receipt_id, error)
         raise
-    with session_scope(engine) as session:
-        sent = session.get(Receipt, receipt_id)
-        if sent is not None:
-            sent.status = ReceiptStatus.SENT
-            sent.error = None
-            sent.sent_at = utcnow()
-            sent.message_id = str(message["Message-ID"])
-            session.add(sent)
+    _finish(engine, receipt_id, ReceiptStatus.SENT, None, str(message["Message-ID"]))
     return "sent"

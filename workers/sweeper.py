@@ -47,7 +47,7 @@ def sweep(
         unsent = list(session.exec(
             select(Receipt.id)
             .where(col(Receipt.status).in_([ReceiptStatus.PENDING, ReceiptStatus.FAILED]),
-                   col(Receipt.created_at) < cutoff)
+                   col(Receipt.updated_at) < cutoff)
             .order_by(col(Receipt.id)).limit(BATCH)
         ).all())
         # Touch them, so the next sweep waits a full period before trying again.
@@ -57,6 +57,9 @@ def sweep(
         ).all():
             message.updated_at = now
             session.add(message)
+        for receipt in session.exec(select(Receipt).where(col(Receipt.id).in_(unsent))).all():
+            receipt.updated_at = now
+            session.add(receipt)
     inbound_ids = [i for i in stuck if i is not None]
     receipt_ids = [i for i in unsent if i is not None]
     if inbound_ids:

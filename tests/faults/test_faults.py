@@ -7,9 +7,6 @@ injects its fault, and then waits (bounded) until the oracle holds: every token 
 one inbound row, every row final, one comment per processed row, no duplicate receipt at
 the SMTP sink. Every loop is bounded in count and time.
 
-PostgreSQL ``pg_terminate_backend`` during processing is not here: it can end with one
-citizen receiving two receipts (a backend terminated after the SMTP send and before the
-receipt is marked sent; the task retries and sends again), which the product accepts today.
 """
 
 from __future__ import annotations
@@ -21,10 +18,12 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
 from moderation.models import InboundMessage, InboundStatus
+from tests.conftest import pg_admin_engine
 from tests.faults.harness import Stack, messages, wait_for
 
 POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -200,6 +199,39 @@ def test_sqlite_locked_by_another_writer(stack: Stack) -> None:
     finally:
         blocker.close()
     _report(stack, "5b (SQLite BEGIN EXCLUSIVE held 30 s)", tokens)
+
+
+@POSTGRESQL
+def test_postgres_connections_terminated_mid_transaction(stack: Stack) -> None:
+    """Every connection to the database is cut, six times, while workers write.
+
+    The hard case is a cut after a receipt went out and before it was marked sent:
+    the receipt's claim (``sending``) makes sure the retry does not send it again.
+    """
+    mails = messages(200, "PGT")
+    tokens = [m.token for m in mails]
+    stack.append(mails)
+    stack.start_worker()
+    stack.start_poller()
+    database = make_url(stack.settings.database_url).database
+    admin = pg_admin_engine()
+    rounds = terminated = 0
+    deadline = time.monotonic() + 60
+    try:
+        while rounds < 6 and time.monotonic() < deadline:
+            if stack.row_count(InboundStatus.PROCESSED) >= 25 * (rounds + 1):
+                with admin.connect() as conn:
+                    terminated += int(conn.execute(text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": database},
+                    ).scalar_one())
+                rounds += 1
+            time.sleep(0.05)
+    finally:
+        admin.dispose()
+    assert rounds == 6, stack.logs()
+    assert terminated > 0
+    _report(stack, f"5a (pg_terminate_backend x{rounds}, {terminated} connections cut)", tokens)
 
 
 # ---------------------------------------------------------------- 6. poison
