@@ -55,6 +55,8 @@ FINAL = {InboundStatus.PROCESSED, InboundStatus.QUARANTINED, InboundStatus.FAILE
 
 
 # ---------------------------------------------------------------- messages
+MAX_RESTARTS = 5  # a supervised worker restarted more often than this is a failure
+
 
 @dataclass(frozen=True)
 class Mail:
@@ -376,6 +378,8 @@ class Stack:
         self.sink = SmtpSink(free_port())
         self._controller = Controller(self.sink, hostname="127.0.0.1", port=self.sink.port)
         self.processes: list[Process] = []
+        self.supervised: list[tuple[Process, dict[str, str]]] = []
+        self.restarts = 0
         self.user = f"faults{os.getpid()}@example.test"
         self.base = base
         self.settings = base
@@ -432,10 +436,24 @@ class Stack:
         self.processes.append(process)
         return process
 
-    def start_worker(self, **extra: str) -> Process:
+    def start_worker(self, supervised: bool = False, **extra: str) -> Process:
+        """``supervised``: restart it whenever it exits, as the deployment's process
+        manager does (``restart: unless-stopped`` in docker-compose.yml). Celery's
+        worker may shut itself down when it loses Redis at the wrong moment."""
         worker = self._start([CLI, "worker", "--concurrency", "2"], "worker", **extra)
         worker.wait_for_output("ready.", 60)
+        if supervised:
+            self.supervised.append((worker, extra))
         return worker
+
+    def supervise(self) -> None:
+        for index, (worker, extra) in enumerate(self.supervised):
+            if worker.popen.poll() is not None and self.restarts < MAX_RESTARTS:
+                self.restarts += 1
+                replacement = self._start([CLI, "worker", "--concurrency", "2"], "worker",
+                                          **extra)
+                replacement.wait_for_output("ready.", 60)
+                self.supervised[index] = (replacement, extra)
 
     def start_poller(self, **extra: str) -> Process:
         return self._start([CLI, "poll"], "poller", **extra)
@@ -491,6 +509,7 @@ class Stack:
         deadline = time.monotonic() + timeout
         view = self.oracle(tokens)
         while time.monotonic() < deadline:
+            self.supervise()
             view = self.oracle(tokens)
             if view.settled:
                 # Quiet for a moment: a late duplicate would show up now.
