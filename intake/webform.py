@@ -229,7 +229,7 @@ def check_form(form: ContactForm, catalogue: Catalogue,
         try:
             commitment = catalogue.label(form.commitment)
         except KeyError:
-            errors["commitment"] = Notice("Zgjidhni një zotim nga lista.",
+            errors["commitment"] = Notice("Zgjidhni një angazhim nga lista.",
                                           "Please choose a commitment from the list.")
 
     comment = normalise_comment(form.comment)
