@@ -169,7 +169,8 @@ def cmd_inbound(runtime: Runtime, args: argparse.Namespace) -> int:
 def _resubmit(runtime: Runtime, args: argparse.Namespace,
               transition: Callable[[Session, int, str], object], done: str) -> int:
     """Apply a status change to each id in its own transaction, then enqueue it."""
-    actor = _require_user(runtime, args.actor)
+    # An operator at the console may retry without an account; a named user must exist.
+    actor = "cli" if args.actor is None else _require_user(runtime, args.actor)
     failures = 0
     for inbound_id in args.ids:
         try:
@@ -321,7 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     reprocess = sub.add_parser("reprocess", help="retry failed messages (dead letters)")
     reprocess.add_argument("ids", nargs="+", type=int, metavar="ID")
-    reprocess.add_argument("--as", dest="actor", default="operator", metavar="USER")
+    reprocess.add_argument("--as", dest="actor", metavar="USER",
+                           help="recorded in the audit log (default: 'cli', an operator)")
 
     sweep_p = sub.add_parser("sweep", help="hand stuck messages and receipts on again, once")
     sweep_p.add_argument("--older-than", type=float, metavar="SECONDS",

@@ -111,3 +111,34 @@ def test_sweeper_hands_stuck_rows_on_and_only_those(settings: Settings, make_run
     with Session(runtime.engine) as session:
         assert len(session.exec(select(Comment)).all()) == 2
     assert _row(runtime, fresh).status == "processed"
+
+
+def test_reprocess_command_needs_no_account(settings: Settings, make_runtime: Any) -> None:
+    from tests.conftest import run_cli
+
+    runtime: Runtime = make_runtime(derive(settings, receipts=False, max_attempts=1))
+    inbound_id = _store(runtime, build(6, "plain-8bit", prefix="CLI").raw)
+    with session_scope(runtime.engine) as session:
+        row = session.get(InboundMessage, inbound_id)
+        assert row is not None
+        row.status, row.last_error = "failed", "RuntimeError: boom"
+        session.add(row)
+    result = run_cli(runtime.settings, "reprocess", str(inbound_id))
+    assert result.returncode == 0, result.stderr
+    assert f"{inbound_id}: sent for processing again" in result.stdout
+    assert _row(runtime, inbound_id).status == "processed"
+    refused = run_cli(runtime.settings, "reprocess", str(inbound_id), "--as", "nobody")
+    assert refused.returncode == 2
+    assert "no active user 'nobody'" in refused.stderr
+
+
+def test_sweep_command_processes_what_the_broker_lost(settings: Settings,
+                                                      make_runtime: Any) -> None:
+    from tests.conftest import run_cli
+
+    runtime: Runtime = make_runtime(derive(settings, receipts=False))
+    inbound_id = _store(runtime, build(7, "plain-8bit", prefix="SWP").raw)  # never enqueued
+    result = run_cli(runtime.settings, "sweep", "--older-than", "0")
+    assert result.returncode == 0, result.stderr
+    assert "swept: 1 messages and 0 receipts handed on again" in result.stdout
+    assert _row(runtime, inbound_id).status == "processed"
