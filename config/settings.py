@@ -105,7 +105,25 @@ class Settings(BaseSettings):
     contact_url: str = "/contact"
     secret_key: str = ""
     session_max_age_seconds: int = Field(default=8 * 3600, gt=0)
+    # A staff session unused this long ends (the user logs in again).
+    session_idle_seconds: int = Field(default=30 * 60, gt=0)
     cookie_secure: bool = False
+
+    # Moderation: how long opening a comment holds it for the moderator, and how
+    # long a decision can be taken back (a rejection notice waits that long).
+    claim_seconds: int = Field(default=300, gt=0, le=3600)
+    undo_seconds: int = Field(default=600, ge=0, le=86400)
+    # One notice per comment to the citizen: rejected (with the reason) or published
+    # (with the link). Default: on in production, off in development.
+    decision_notices: bool | None = None
+    # Where the public site is served, for the links in notices.
+    public_site_url: str = "http://127.0.0.1:8000/site/"
+
+    # Staff login throttling: failed attempts allowed per minute, per account and
+    # per client address; counted in Redis when OGP_LOCK_URL or a Redis broker is
+    # set (shared by every web process), else in the process.
+    login_attempts_per_account: int = Field(default=10, ge=1)
+    login_attempts_per_address: int = Field(default=30, ge=1)
 
     log_format: LogFormat = Field(
         default=LogFormat.JSON,
@@ -148,11 +166,25 @@ class Settings(BaseSettings):
             raise ValueError("OGP_MAIL_FROM must be one plain address such as feedback@example.al")
         if self.mail_sender is MailSender.SMTP and not self.smtp_host:
             raise ValueError("OGP_MAIL_SENDER=smtp needs OGP_SMTP_HOST")
+        if not self.public_site_url.startswith(("http://", "https://")):
+            raise ValueError("OGP_PUBLIC_SITE_URL must be an http:// or https:// address")
+        if not self.public_site_url.endswith("/"):
+            self.public_site_url += "/"
+        if (self.environment is Environment.PRODUCTION and self.decision_notices_enabled
+                and self.mail_sender is not MailSender.SMTP):
+            raise ValueError("decision notices in production need OGP_MAIL_SENDER=smtp "
+                             "(or OGP_DECISION_NOTICES=false)")
         if (self.environment is Environment.PRODUCTION and self.receipts
                 and self.mail_sender is not MailSender.SMTP):
             raise ValueError("receipts in production need OGP_MAIL_SENDER=smtp "
                              "(or OGP_RECEIPTS=false)")
         return self
+
+    @property
+    def decision_notices_enabled(self) -> bool:
+        if self.decision_notices is not None:
+            return self.decision_notices
+        return self.environment is Environment.PRODUCTION
 
     @property
     def imap_configured(self) -> bool:

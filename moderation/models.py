@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, LargeBinary, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -45,6 +45,18 @@ class Role(StrEnum):
     MODERATOR = "moderator"
     SECRETARIAT = "secretariat"
     ADMIN = "admin"
+
+
+class RejectCode(StrEnum):
+    """Why a comment is not published; the bilingual wording is in ``moderation.reasons``."""
+
+    SPAM = "spam"
+    ABUSIVE = "abusive"
+    OFF_TOPIC = "off-topic"
+    DUPLICATE = "duplicate"
+    PERSONAL_DATA = "personal-data"
+    NOT_ABOUT_PLAN = "not-about-plan"
+    OTHER = "other"
 
 
 class InboundMessage(SQLModel, table=True):
@@ -83,6 +95,12 @@ class InboundMessage(SQLModel, table=True):
 class Comment(SQLModel, table=True):
     """A citizen's comment, derived from one inbound message."""
 
+    # The queue pages by (created_at, id) within a status (keyset pagination).
+    __table_args__ = (
+        Index("ix_comment_status_created", "status", "created_at", "id"),
+        Index("ix_comment_created_id", "created_at", "id"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     inbound_id: int = Field(foreign_key="inbound_message.id", unique=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)
@@ -91,17 +109,32 @@ class Comment(SQLModel, table=True):
     subject: str = ""
     author_name: str = ""
     author_email: str = ""
-    language: str = Field(default="und", max_length=8)
+    language: str = Field(default="und", max_length=8, index=True)
     text: str = ""
     display_html: str = ""
     # What trimming removed (quoted replies, forwarded headers, signature);
     # moderators can look at it, it is never published.
     quoted_text: str = ""
     received_at: datetime | None = None
+    # Copied from the inbound message so the queue filters without a join.
+    channel: str = Field(default=InboundSource.IMAP, max_length=16, index=True)
+    has_attachments: bool = False
+    released: bool = False
+    reject_code: str | None = Field(default=None, max_length=32)
     reject_reason: str | None = None
     decided_by: str | None = Field(default=None, max_length=64)
     decided_at: datetime | None = None
     published_at: datetime | None = None
+    # A moderator's edit of the text to be published; ``text`` and
+    # ``display_html`` keep what the citizen wrote.
+    edited_text: str | None = None
+    edited_html: str | None = None
+    edited_by: str | None = Field(default=None, max_length=64)
+    edited_at: datetime | None = None
+    # A soft lock: who has the comment open, so two moderators do not work on it at once.
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = None
+    # Compared on every write (optimistic locking); a stale form gets HTTP 409.
     version: int = 1
 
 
@@ -109,6 +142,7 @@ class CommentCommitment(SQLModel, table=True):
     """A commitment (or ``general``) a comment is about, with the classifier's score."""
 
     __tablename__ = "comment_commitment"
+    __table_args__ = (Index("ix_comment_commitment_commitment", "commitment_id", "comment_id"),)
 
     comment_id: int = Field(foreign_key="comment.id", primary_key=True)
     commitment_id: str = Field(foreign_key="commitment.id", primary_key=True, max_length=16)
@@ -137,7 +171,10 @@ class CommitmentRecord(SQLModel, table=True):
 
 
 class ModerationEvent(SQLModel, table=True):
-    """Append-only audit log of every status change."""
+    """Append-only audit log of every decision, edit, claim, login and user change.
+
+    A database trigger refuses UPDATE and DELETE on both SQLite and PostgreSQL.
+    """
 
     __tablename__ = "moderation_event"
 
@@ -145,11 +182,15 @@ class ModerationEvent(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, index=True)
     comment_id: int | None = Field(default=None, foreign_key="comment.id", index=True)
     inbound_id: int | None = Field(default=None, foreign_key="inbound_message.id")
-    actor: str = Field(max_length=64)
-    action: str = Field(max_length=32)
+    actor: str = Field(max_length=64, index=True)
+    action: str = Field(max_length=32, index=True)
     from_status: str | None = Field(default=None, max_length=16)
     to_status: str | None = Field(default=None, max_length=16)
     reason: str | None = None
+    # The comment's version after this change, so a 409 page can list what changed since.
+    version: int | None = None
+    # Free text for what a status does not say: commitments before/after, a diff summary.
+    detail: str | None = None
 
 
 class User(SQLModel, table=True):
@@ -161,6 +202,10 @@ class User(SQLModel, table=True):
     password_hash: str
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
+    # Base32 TOTP secret when the user has a second factor; the last accepted
+    # time step, so a code cannot be replayed.
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_last_step: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class WebSession(SQLModel, table=True):
@@ -169,10 +214,12 @@ class WebSession(SQLModel, table=True):
     __tablename__ = "web_session"
 
     token_hash: str = Field(primary_key=True, max_length=64)
-    user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    user_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
     csrf_token: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime = Field(index=True)
+    # For the idle timeout; refreshed at most once a minute.
+    last_seen_at: datetime = Field(default_factory=utcnow)
 
 
 class ImapCheckpoint(SQLModel, table=True):
@@ -226,3 +273,52 @@ class Receipt(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+
+class NoticeKind(StrEnum):
+    REJECTED = "rejected"
+    PUBLISHED = "published"
+
+
+class NoticeStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    # Undone before it was due: never sent.
+    CANCELLED = "cancelled"
+
+
+class DecisionNotice(SQLModel, table=True):
+    """The one message a citizen gets about the outcome of a comment.
+
+    At most one per comment (unique): a later decision never sends a second.
+    A rejection notice is due only after the undo window has passed.
+    """
+
+    __tablename__ = "decision_notice"
+
+    id: int | None = Field(default=None, primary_key=True)
+    comment_id: int = Field(foreign_key="comment.id", unique=True)
+    kind: str = Field(max_length=16)
+    status: str = Field(default=NoticeStatus.PENDING, max_length=16, index=True)
+    due_at: datetime = Field(default_factory=utcnow, index=True)
+    error: str | None = None
+    message_id: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class LabelledExample(SQLModel, table=True):
+    """A moderator's word on what a comment is about, kept to train a later classifier."""
+
+    __tablename__ = "labelled_example"
+
+    id: int | None = Field(default=None, primary_key=True)
+    comment_id: int = Field(foreign_key="comment.id", index=True)
+    # Comma-separated commitment ids ("2,9" or "general"); empty = about none.
+    commitments: str = ""
+    source: str = Field(max_length=16)  # "reclassify" or "approve"
+    actor: str = Field(max_length=64)
+    at: datetime = Field(default_factory=utcnow)

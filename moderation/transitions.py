@@ -1,69 +1,123 @@
-"""The only module that changes a comment's status; each change writes an audit event.
+"""The only module that changes a comment's status or content; each change writes an audit event.
 
 The allowed moves are a table, not an if-ladder, so the policy reads at a glance.
+Every write that comes from a form names the ``version`` the moderator saw: a
+stale version is refused (``StaleVersionError``), never silently overwritten.
+A claim is a soft lock: while another moderator holds a comment, a decision is
+refused until the holder releases it, it expires, or someone takes it over
+(which is audited).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import difflib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
 
-from sqlmodel import Session
+from sqlmodel import Session, col, delete, select
 
 from moderation.models import (
     Comment,
+    CommentCommitment,
     CommentStatus,
+    DecisionNotice,
     InboundMessage,
     InboundStatus,
+    LabelledExample,
     ModerationEvent,
+    NoticeKind,
+    NoticeStatus,
+    RejectCode,
     utcnow,
 )
+from moderation.reasons import REJECT_REASONS
+
+
+class Action(StrEnum):
+    CLASSIFY = "classify"
+    APPROVE = "approve"
+    REJECT = "reject"
+    PUBLISH = "publish"
+    WITHDRAW = "withdraw"
+    UNDO = "undo"
+    EDIT = "edit"
+    RECLASSIFY = "reclassify"
+    CLAIM_OVERRIDE = "claim-override"
+    RELEASE = "release"
+    REPROCESS = "reprocess"
+
 
 S = CommentStatus
-ALLOWED: dict[str, dict[str, str]] = {
+ALLOWED: dict[Action, dict[str, str]] = {
     # action: {from_status: to_status}
-    "approve": {S.PENDING: S.APPROVED, S.REJECTED: S.APPROVED},
-    "reject": {S.PENDING: S.REJECTED, S.APPROVED: S.REJECTED},
-    "publish": {S.APPROVED: S.PUBLISHED},
-    "withdraw": {S.PUBLISHED: S.WITHDRAWN, S.APPROVED: S.WITHDRAWN},
+    Action.APPROVE: {S.PENDING: S.APPROVED, S.REJECTED: S.APPROVED},
+    Action.REJECT: {S.PENDING: S.REJECTED, S.APPROVED: S.REJECTED},
+    Action.PUBLISH: {S.APPROVED: S.PUBLISHED},
+    Action.WITHDRAW: {S.PUBLISHED: S.WITHDRAWN, S.APPROVED: S.WITHDRAWN},
 }
+DECISIONS = frozenset({Action.APPROVE, Action.REJECT})
+# What a moderator may still change: a published comment is corrected by withdrawal.
+EDITABLE = frozenset({S.PENDING, S.APPROVED, S.REJECTED})
 MAX_REASON_LENGTH = 2000
+MAX_EDIT_LENGTH = 50_000
 
 
 class TransitionError(ValueError):
     """A move the policy does not allow; the message is shown to the user as is."""
 
 
-def _move(
-    session: Session, comment: Comment, action: str, actor: str, reason: str | None = None
-) -> Comment:
-    targets = ALLOWED[action]
-    if comment.status not in targets:
-        raise TransitionError(
-            f"comment {comment.id} is {comment.status}; cannot {action} it"
+class InputError(TransitionError):
+    """The request itself is wrong (no reason, unknown commitment): HTTP 400, not 409."""
+
+
+class StaleVersionError(TransitionError):
+    """The form was made from an older version of the comment (HTTP 409)."""
+
+    def __init__(self, comment_id: int, expected: int, current: int) -> None:
+        super().__init__(
+            f"comment {comment_id} changed since you opened it (you saw version {expected}, "
+            f"it is now version {current}); nothing was overwritten"
         )
-    before = comment.status
-    comment.status = targets[before]
+        self.comment_id = comment_id
+        self.expected = expected
+        self.current = current
+
+
+class ClaimedError(TransitionError):
+    """Another moderator holds the comment (HTTP 409)."""
+
+    def __init__(self, comment_id: int, holder: str, until: datetime) -> None:
+        super().__init__(
+            f"comment {comment_id} is held by {holder} until {until:%H:%M} UTC; "
+            "take it over or wait"
+        )
+        self.holder = holder
+        self.until = until
+
+
+@dataclass(frozen=True)
+class NoticePolicy:
+    """Whether decisions are told to the citizen, and how long an undo may cancel that."""
+
+    enabled: bool = False
+    undo_window: timedelta = timedelta(seconds=600)
+
+
+def _event(session: Session, comment: Comment, action: Action, actor: str,
+           before: str | None = None, reason: str | None = None,
+           detail: str | None = None) -> None:
+    session.add(ModerationEvent(
+        comment_id=comment.id, inbound_id=comment.inbound_id, actor=actor, action=action.value,
+        from_status=before, to_status=comment.status, reason=reason, version=comment.version,
+        detail=detail,
+    ))
+
+
+def _touch(comment: Comment) -> None:
     comment.updated_at = utcnow()
     comment.version += 1
-    if action in {"approve", "reject"}:
-        comment.decided_by = actor
-        comment.decided_at = comment.updated_at
-        comment.reject_reason = reason if action == "reject" else None
-    if action == "publish":
-        comment.published_at = comment.updated_at
-    session.add(comment)
-    session.add(
-        ModerationEvent(
-            comment_id=comment.id,
-            inbound_id=comment.inbound_id,
-            actor=actor,
-            action=action,
-            from_status=before,
-            to_status=comment.status,
-            reason=reason,
-        )
-    )
-    return comment
 
 
 def _load(session: Session, comment_id: int) -> Comment:
@@ -73,27 +127,259 @@ def _load(session: Session, comment_id: int) -> Comment:
     return comment
 
 
-def approve(session: Session, comment_id: int, actor: str) -> Comment:
-    return _move(session, _load(session, comment_id), "approve", actor)
+def _guard(comment: Comment, actor: str, expected_version: int | None,
+           now: datetime | None = None) -> None:
+    if expected_version is not None and comment.version != expected_version:
+        raise StaleVersionError(comment.id or 0, expected_version, comment.version)
+    holder = claim_holder(comment, now or utcnow())
+    if holder is not None and holder != actor:
+        assert comment.claimed_until is not None
+        raise ClaimedError(comment.id or 0, holder, comment.claimed_until)
 
 
-def reject(session: Session, comment_id: int, actor: str, reason: str) -> Comment:
+def _move(session: Session, comment: Comment, action: Action, actor: str,
+          reason: str | None = None) -> Comment:
+    targets = ALLOWED[action]
+    if comment.status not in targets:
+        raise TransitionError(f"comment {comment.id} is {comment.status}; cannot {action} it")
+    before = comment.status
+    comment.status = targets[before]
+    _touch(comment)
+    if action in DECISIONS:
+        comment.decided_by = actor
+        comment.decided_at = comment.updated_at
+        if action is Action.APPROVE:
+            comment.reject_code = None
+            comment.reject_reason = None
+        # A decision ends the decider's claim: the comment is done.
+        comment.claimed_by = None
+        comment.claimed_until = None
+    if action is Action.PUBLISH:
+        comment.published_at = comment.updated_at
+    session.add(comment)
+    _event(session, comment, action, actor, before, reason)
+    return comment
+
+
+def commitments_of(session: Session, comment_id: int) -> list[str]:
+    rows = session.exec(
+        select(CommentCommitment.commitment_id)
+        .where(CommentCommitment.comment_id == comment_id)
+        .order_by(col(CommentCommitment.score).desc(), col(CommentCommitment.commitment_id))
+    ).all()
+    return list(rows)
+
+
+def approve(session: Session, comment_id: int, actor: str,
+            expected_version: int | None = None) -> Comment:
+    comment = _load(session, comment_id)
+    _guard(comment, actor, expected_version)
+    _move(session, comment, Action.APPROVE, actor)
+    # An approval confirms the commitments: a labelled example for the classifier.
+    session.add(LabelledExample(comment_id=comment_id, source="approve", actor=actor,
+                                commitments=",".join(commitments_of(session, comment_id))))
+    return comment
+
+
+def rejection_text(code: RejectCode, reason: str) -> str:
+    """What the citizen reads: the chosen reason in both languages, then the moderator's words."""
+    label = REJECT_REASONS[code].label
+    return f"{label}. {reason}" if reason else label
+
+
+def reject(session: Session, comment_id: int, actor: str, reason: str = "",
+           code: RejectCode = RejectCode.OTHER, expected_version: int | None = None,
+           notices: NoticePolicy | None = None) -> Comment:
     reason = " ".join(reason.split())
-    if not reason:
-        raise TransitionError("a rejection needs a reason the citizen can read")
+    if code is RejectCode.OTHER and not reason:
+        raise InputError("a rejection for another reason needs words the citizen can read")
     if len(reason) > MAX_REASON_LENGTH:
-        raise TransitionError(f"the reason is longer than {MAX_REASON_LENGTH} characters")
-    return _move(session, _load(session, comment_id), "reject", actor, reason)
+        raise InputError(f"the reason is longer than {MAX_REASON_LENGTH} characters")
+    comment = _load(session, comment_id)
+    _guard(comment, actor, expected_version)
+    _move(session, comment, Action.REJECT, actor, reason or None)
+    comment.reject_code = code.value
+    comment.reject_reason = reason or None
+    if notices is not None and notices.enabled:
+        _plan_notice(session, comment, NoticeKind.REJECTED, utcnow() + notices.undo_window)
+    return comment
 
 
-def mark_published(session: Session, comments: Iterable[Comment], actor: str) -> int:
+def _plan_notice(session: Session, comment: Comment, kind: NoticeKind, due_at: datetime) -> None:
+    """At most one notice per comment: once one exists, later decisions add nothing."""
+    existing = session.exec(
+        select(DecisionNotice).where(DecisionNotice.comment_id == comment.id)
+    ).first()
+    if existing is None:
+        session.add(DecisionNotice(comment_id=comment.id or 0, kind=kind.value, due_at=due_at))
+
+
+def undo(session: Session, comment_id: int, actor: str, window: timedelta,
+         expected_version: int | None = None, now: datetime | None = None) -> Comment:
+    """Take back the last approval or rejection within the undo window, before publishing."""
+    now = now or utcnow()
+    comment = _load(session, comment_id)
+    _guard(comment, actor, expected_version, now)
+    if comment.status not in {S.APPROVED, S.REJECTED} or comment.decided_at is None:
+        raise TransitionError(f"comment {comment_id} is {comment.status}; there is no "
+                              "decision to undo")
+    if now - comment.decided_at > window:
+        raise TransitionError(f"the decision on comment {comment_id} is older than "
+                              f"{int(window.total_seconds())} seconds and can no longer be undone")
+    last = session.exec(
+        select(ModerationEvent)
+        .where(ModerationEvent.comment_id == comment_id,
+               col(ModerationEvent.action).in_([a.value for a in DECISIONS]))
+        .order_by(col(ModerationEvent.id).desc())
+    ).first()
+    notice = session.exec(
+        select(DecisionNotice).where(DecisionNotice.comment_id == comment_id)
+    ).first()
+    if notice is not None and notice.status != NoticeStatus.PENDING:
+        raise TransitionError(f"the citizen has already been told about comment {comment_id}; "
+                              "it can no longer be undone")
+    if notice is not None:
+        session.exec(delete(DecisionNotice).where(col(DecisionNotice.id) == notice.id))
+    before = comment.status
+    comment.status = (last.from_status if last is not None and last.from_status else S.PENDING)
+    _touch(comment)
+    if comment.status == S.PENDING:
+        comment.decided_by = None
+        comment.decided_at = None
+    if comment.status != S.REJECTED:
+        comment.reject_code = None
+        comment.reject_reason = None
+    session.add(comment)
+    _event(session, comment, Action.UNDO, actor, before,
+           detail=f"undid {last.action} by {last.actor}" if last is not None else None)
+    return comment
+
+
+def edit(session: Session, comment_id: int, actor: str, text: str,
+         format_text: Callable[[str], str], expected_version: int | None = None) -> Comment:
+    """Change the text to be published; the citizen's original stays beside it."""
+    text = text.replace("\r\n", "\n").strip()
+    if len(text) > MAX_EDIT_LENGTH:
+        raise InputError(f"the text is longer than {MAX_EDIT_LENGTH} characters")
+    comment = _load(session, comment_id)
+    _guard(comment, actor, expected_version)
+    if comment.status not in EDITABLE:
+        raise TransitionError(f"comment {comment_id} is {comment.status}; it cannot be edited")
+    current = comment.edited_text if comment.edited_text is not None else comment.text
+    if text == current.strip():
+        raise InputError("the text is unchanged")
+    if text == comment.text.strip():
+        # Back to what the citizen wrote: no edit left to show.
+        comment.edited_text = comment.edited_html = None
+    else:
+        comment.edited_text = text
+        comment.edited_html = format_text(text)
+    comment.edited_by = actor
+    comment.edited_at = utcnow()
+    _touch(comment)
+    session.add(comment)
+    added, removed = _diff_size(current, text)
+    _event(session, comment, Action.EDIT, actor, comment.status,
+           detail=f"{added} line(s) added, {removed} removed")
+    return comment
+
+
+def _diff_size(before: str, after: str) -> tuple[int, int]:
+    added = removed = 0
+    for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0):
+        if line.startswith("+") and not line.startswith("+++"):
+            added += 1
+        elif line.startswith("-") and not line.startswith("---"):
+            removed += 1
+    return added, removed
+
+
+def reclassify(session: Session, comment_id: int, actor: str, commitments: Sequence[str],
+               known: Iterable[str], expected_version: int | None = None) -> Comment:
+    """Set the commitments a comment is about, as a moderator says; kept as a labelled example."""
+    allowed = set(known)
+    chosen = list(dict.fromkeys(c for c in commitments if c))
+    unknown = [c for c in chosen if c not in allowed]
+    if unknown:
+        raise InputError(f"unknown commitment(s): {', '.join(unknown)}")
+    comment = _load(session, comment_id)
+    _guard(comment, actor, expected_version)
+    if comment.status not in EDITABLE:
+        raise TransitionError(f"comment {comment_id} is {comment.status}; it cannot be "
+                              "reclassified")
+    before = commitments_of(session, comment_id)
+    if sorted(before) == sorted(chosen):
+        raise InputError("the commitments are unchanged")
+    session.exec(delete(CommentCommitment).where(col(CommentCommitment.comment_id) == comment_id))
+    for commitment_id in chosen:
+        # A moderator's label is certain.
+        session.add(CommentCommitment(comment_id=comment_id, commitment_id=commitment_id,
+                                      score=1.0))
+    _touch(comment)
+    session.add(comment)
+    session.add(LabelledExample(comment_id=comment_id, source="reclassify", actor=actor,
+                                commitments=",".join(chosen)))
+    _event(session, comment, Action.RECLASSIFY, actor, comment.status,
+           detail=f"{','.join(before) or '-'} -> {','.join(chosen) or '-'}")
+    return comment
+
+
+# ---------------------------------------------------------------- claims
+
+def claim_holder(comment: Comment, now: datetime) -> str | None:
+    """Who holds the comment now, if anyone."""
+    if comment.claimed_by and comment.claimed_until and comment.claimed_until > now:
+        return comment.claimed_by
+    return None
+
+
+def claim(session: Session, comment_id: int, actor: str, duration: timedelta,
+          take_over: bool = False) -> Comment:
+    """Hold the comment for ``duration`` unless someone else does (``take_over`` is audited).
+
+    A claim is not a change of the comment: it does not bump the version, so the
+    holder's open form stays valid.
+    """
+    now = utcnow()
+    comment = _load(session, comment_id)
+    holder = claim_holder(comment, now)
+    if holder is not None and holder != actor:
+        if not take_over:
+            return comment
+        _event(session, comment, Action.CLAIM_OVERRIDE, actor, comment.status,
+               detail=f"took over from {holder}")
+    if comment.status not in EDITABLE:
+        return comment
+    comment.claimed_by = actor
+    comment.claimed_until = now + duration
+    session.add(comment)
+    return comment
+
+
+def release_claim(session: Session, comment_id: int, actor: str) -> Comment:
+    comment = _load(session, comment_id)
+    if comment.claimed_by == actor:
+        comment.claimed_by = None
+        comment.claimed_until = None
+        session.add(comment)
+    return comment
+
+
+# ---------------------------------------------------------------- publishing
+
+def mark_published(session: Session, comments: Iterable[Comment], actor: str,
+                   notices: NoticePolicy | None = None) -> int:
     count = 0
     for comment in comments:
         if comment.status == S.APPROVED:
-            _move(session, comment, "publish", actor)
+            _move(session, comment, Action.PUBLISH, actor)
+            if notices is not None and notices.enabled:
+                _plan_notice(session, comment, NoticeKind.PUBLISHED, utcnow())
             count += 1
     return count
 
+
+# ---------------------------------------------------------------- inbound messages
 
 def _restart(session: Session, inbound_id: int, expected: str) -> InboundMessage:
     message = session.get(InboundMessage, inbound_id, with_for_update=True)
@@ -104,14 +390,14 @@ def _restart(session: Session, inbound_id: int, expected: str) -> InboundMessage
     return message
 
 
-def _back_to_received(session: Session, message: InboundMessage, actor: str, action: str,
+def _back_to_received(session: Session, message: InboundMessage, actor: str, action: Action,
                       reason: str | None) -> InboundMessage:
     before = message.status
     message.status = InboundStatus.RECEIVED
     message.attempts = 0
     message.updated_at = utcnow()
     session.add(message)
-    session.add(ModerationEvent(inbound_id=message.id, actor=actor, action=action,
+    session.add(ModerationEvent(inbound_id=message.id, actor=actor, action=action.value,
                                 from_status=before, to_status=message.status, reason=reason))
     return message
 
@@ -129,10 +415,10 @@ def release_inbound(session: Session, inbound_id: int, actor: str) -> InboundMes
             "was downloaded; read it in the mailbox's processed folder instead"
         )
     message.released_by = actor
-    return _back_to_received(session, message, actor, "release", message.reason)
+    return _back_to_received(session, message, actor, Action.RELEASE, message.reason)
 
 
 def reprocess_inbound(session: Session, inbound_id: int, actor: str) -> InboundMessage:
     """A failed message (a dead letter) gets a fresh set of attempts."""
     message = _restart(session, inbound_id, InboundStatus.FAILED)
-    return _back_to_received(session, message, actor, "reprocess", message.last_error)
+    return _back_to_received(session, message, actor, Action.REPROCESS, message.last_error)

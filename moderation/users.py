@@ -7,9 +7,9 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, delete, select
 
-from moderation.models import Role, User
+from moderation.models import Role, User, WebSession
 
 _HASHER = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
@@ -62,3 +62,48 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
 
 def find_user(session: Session, name: str) -> User | None:
     return session.exec(select(User).where(User.name == name)).first()
+
+
+def _existing(session: Session, name: str) -> User:
+    user = find_user(session, name)
+    if user is None:
+        raise UserError(f"no user {name!r}")
+    return user
+
+
+def _end_sessions(session: Session, user: User) -> None:
+    if user.id is not None:
+        session.exec(delete(WebSession).where(col(WebSession.user_id) == user.id))
+
+
+def set_active(session: Session, name: str, active: bool, actor: str) -> User:
+    """Disable or enable an account; disabling ends its sessions at once."""
+    from moderation.audit import AccountAction, record
+
+    user = _existing(session, name)
+    user.active = active
+    session.add(user)
+    if not active:
+        _end_sessions(session, user)
+    record(session, actor, AccountAction.USER_ENABLE if active else AccountAction.USER_DISABLE,
+           detail=name)
+    return user
+
+
+def set_role(session: Session, name: str, role: str, actor: str) -> User:
+    """A new role takes effect at once: the user's sessions end."""
+    from moderation.audit import AccountAction, record
+
+    if role not in {r.value for r in Role}:
+        raise UserError(f"role must be one of {', '.join(r.value for r in Role)}")
+    user = _existing(session, name)
+    before = user.role
+    user.role = role
+    session.add(user)
+    _end_sessions(session, user)
+    record(session, actor, AccountAction.USER_ROLE, detail=f"{name}: {before} -> {role}")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(User.name)).all())

@@ -260,6 +260,9 @@ def _comment_from(message: InboundMessage, result: Analysis) -> Comment:
         display_html=result.display_html,
         quoted_text=result.quoted_text,
         received_at=result.sent_at or message.created_at,
+        channel=message.source,
+        has_attachments=bool(result.attachments),
+        released=message.released_by is not None,
     )
 
 

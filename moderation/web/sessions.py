@@ -30,12 +30,26 @@ class ActiveSession:
     user: User | None
 
 
-def load_session(session: Session, token: str | None) -> ActiveSession | None:
+# The last-seen time is written at most this often, not on every request.
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def load_session(session: Session, token: str | None,
+                 idle_seconds: int | None = None) -> ActiveSession | None:
     if not token or len(token) > 128:
         return None
     record = session.get(WebSession, _hash(token))
-    if record is None or record.expires_at < utcnow():
+    now = utcnow()
+    if record is None or record.expires_at < now:
         return None
+    if (idle_seconds is not None and record.user_id is not None
+            and now - record.last_seen_at > timedelta(seconds=idle_seconds)):
+        # Idle too long: the session ends, the next page asks for a login.
+        session.delete(record)
+        return None
+    if now - record.last_seen_at > TOUCH_EVERY:
+        record.last_seen_at = now
+        session.add(record)
     user = session.get(User, record.user_id) if record.user_id else None
     if user is not None and not user.active:
         user = None

@@ -1,0 +1,73 @@
+"""Who may do what: one declared table for every web route and every command.
+
+Checked in one place each: a FastAPI dependency for the routes
+(``moderation.web.context.authorize``) and ``require_role`` for the commands
+that act as a named user (``--as USER``). A route missing from the table is
+refused (and ``tests/unit/moderation/web/test_access.py`` fails on it).
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+from moderation.models import Role
+
+Public = Literal["public"]
+PUBLIC: Final[Public] = "public"
+Roles = frozenset[Role]
+
+MODERATION: Final[Roles] = frozenset({Role.MODERATOR, Role.SECRETARIAT, Role.ADMIN})
+SECRETARIAT: Final[Roles] = frozenset({Role.SECRETARIAT, Role.ADMIN})
+ADMIN: Final[Roles] = frozenset({Role.ADMIN})
+
+ROUTE_ROLES: Final[dict[tuple[str, str], Roles | Public]] = {
+    # Anyone: liveness, readiness and metrics (counts only), the login form, the contact form.
+    ("GET", "/"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/metrics"): PUBLIC,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("GET", "/contact"): PUBLIC,
+    ("POST", "/contact"): PUBLIC,
+    ("GET", "/contact/thanks"): PUBLIC,
+    # Queue work.
+    ("POST", "/logout"): MODERATION,
+    ("GET", "/queue"): MODERATION,
+    ("GET", "/help"): MODERATION,
+    ("GET", "/comments/{comment_id}"): MODERATION,
+    ("POST", "/comments/{comment_id}/approve"): MODERATION,
+    ("POST", "/comments/{comment_id}/reject"): MODERATION,
+    ("POST", "/comments/{comment_id}/edit"): MODERATION,
+    ("POST", "/comments/{comment_id}/reclassify"): MODERATION,
+    ("POST", "/comments/{comment_id}/undo"): MODERATION,
+    ("POST", "/comments/{comment_id}/claim"): MODERATION,
+    ("POST", "/comments/{comment_id}/unclaim"): MODERATION,
+    ("POST", "/comments/bulk"): MODERATION,
+    # Set-aside mail, the audit log.
+    ("GET", "/quarantine"): SECRETARIAT,
+    ("POST", "/inbound/{inbound_id}/release"): SECRETARIAT,
+    ("POST", "/inbound/{inbound_id}/reprocess"): SECRETARIAT,
+    ("GET", "/audit"): SECRETARIAT,
+    ("GET", "/audit.csv"): SECRETARIAT,
+    # Raw mail (every header, the sender's address) and accounts.
+    ("GET", "/inbound/{inbound_id}/raw"): ADMIN,
+    ("GET", "/users"): ADMIN,
+    ("POST", "/users/{name}/disable"): ADMIN,
+    ("POST", "/users/{name}/enable"): ADMIN,
+}
+
+# Commands that act as a named user; the others are the operator's own (shell access).
+COMMAND_ROLES: Final[dict[str, Roles]] = {
+    "approve": MODERATION,
+    "reject": MODERATION,
+    "release": SECRETARIAT,
+    "reprocess": SECRETARIAT,
+    "publish": SECRETARIAT,
+}
+
+
+def allows(required: Roles | Public, role: str | None) -> bool:
+    if required == PUBLIC:
+        return True
+    return role is not None and role in {r.value for r in required}

@@ -1,0 +1,1 @@
+"""The moderation UI's routes, one module per part of the work."""

@@ -1,0 +1,271 @@
+"""One comment: open (and hold) it, decide, edit, reclassify, undo.
+
+Every form carries the ``version`` the moderator saw; a stale one gets HTTP 409
+and a page that lists what changed since, and by whom.
+"""
+
+from __future__ import annotations
+
+import difflib
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session, col, select
+
+from moderation.models import (
+    Attachment,
+    Comment,
+    CommentStatus,
+    DecisionNotice,
+    InboundMessage,
+    ModerationEvent,
+    NoticeStatus,
+    utcnow,
+)
+from moderation.reasons import REJECT_REASONS, parse_reject_code
+from moderation.transitions import (
+    InputError,
+    StaleVersionError,
+    TransitionError,
+    approve,
+    claim,
+    claim_holder,
+    commitments_of,
+    edit,
+    reclassify,
+    reject,
+    release_claim,
+    undo,
+)
+from moderation.web.context import Ctx, DbSession, Staff, StaffSession, WebContext, require_csrf
+
+router = APIRouter()
+Version = Annotated[int | None, Form()]
+Csrf = Annotated[str, Form()]
+
+
+@router.get("/comments/{comment_id}")
+def comment_page(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
+                 error: str | None = None, decided: int | None = None) -> Response:
+    comment = session.get(Comment, comment_id)
+    if comment is None:
+        raise HTTPException(404, f"No comment #{comment_id}.")
+    # Opening a comment holds it for a few minutes, unless someone else holds it.
+    claim(session, comment_id, me.name, timedelta(seconds=ctx.settings.claim_seconds))
+    return _render_comment(ctx, session, me, comment, error=error, decided=decided)
+
+
+def _render_comment(ctx: WebContext, session: Session, me: StaffSession, comment: Comment,
+                    error: str | None = None, decided: int | None = None,
+                    status_code: int = 200, stale: list[ModerationEvent] | None = None
+                    ) -> Response:
+    comment_id = comment.id or 0
+    now = utcnow()
+    inbound = session.get(InboundMessage, comment.inbound_id)
+    labels = commitments_of(session, comment_id)
+    attachments = session.exec(
+        select(Attachment).where(Attachment.inbound_id == comment.inbound_id)
+    ).all()
+    history = session.exec(
+        select(ModerationEvent).where(ModerationEvent.comment_id == comment_id)
+        .order_by(col(ModerationEvent.id))
+    ).all()
+    notice = session.exec(
+        select(DecisionNotice).where(DecisionNotice.comment_id == comment_id)
+    ).first()
+    return ctx.render(
+        "comment.html", status_code=status_code, comment=comment, inbound=inbound,
+        attachments=attachments, labels=[ctx.catalogue.label(label) for label in labels],
+        label_ids=set(labels), user=me.user, csrf=me.csrf, error=error,
+        holder=claim_holder(comment, now), me=me.name,
+        next_id=_neighbour(session, comment_id, newer=True),
+        prev_id=_neighbour(session, comment_id, newer=False),
+        reasons=REJECT_REASONS.values(), history=history, notice=notice,
+        diff=_diff(comment) if comment.edited_text is not None else None,
+        undo_until=_undo_until(ctx, comment, notice),
+        decided=_undoable(ctx, session, decided) if decided else None,
+        stale=stale,
+    )
+
+
+def _undo_until(ctx: WebContext, comment: Comment, notice: DecisionNotice | None) -> str | None:
+    """``HH:MM`` until which the decision can be undone, or None."""
+    if comment.status not in {CommentStatus.APPROVED, CommentStatus.REJECTED}:
+        return None
+    if comment.decided_at is None or (notice is not None
+                                      and notice.status != NoticeStatus.PENDING):
+        return None
+    until = comment.decided_at + timedelta(seconds=ctx.settings.undo_seconds)
+    return f"{until:%H:%M:%S}" if until > utcnow() else None
+
+
+def _undoable(ctx: WebContext, session: Session, comment_id: int) -> Comment | None:
+    comment = session.get(Comment, comment_id)
+    if comment is None:
+        return None
+    notice = session.exec(
+        select(DecisionNotice).where(DecisionNotice.comment_id == comment_id)
+    ).first()
+    return comment if _undo_until(ctx, comment, notice) else None
+
+
+def _diff(comment: Comment) -> list[tuple[str, str]]:
+    """Line diff of the citizen's text against the edit: ('+'|'-'|' ', line)."""
+    before = comment.text.splitlines()
+    after = (comment.edited_text or "").splitlines()
+    return [(line[0], line[2:]) for line in difflib.ndiff(before, after) if line[:1] in "+- "]
+
+
+def _neighbour(session: Session, comment_id: int, newer: bool) -> int | None:
+    """The next (or previous) pending comment in the queue's order (oldest first)."""
+    statement = select(Comment.id).where(Comment.status == CommentStatus.PENDING)
+    if newer:
+        statement = statement.where(col(Comment.id) > comment_id).order_by(col(Comment.id))
+    else:
+        statement = statement.where(col(Comment.id) < comment_id).order_by(
+            col(Comment.id).desc())
+    return session.exec(statement.limit(1)).first()
+
+
+def _first_pending(session: Session, other_than: int) -> int | None:
+    statement = (
+        select(Comment.id)
+        .where(Comment.status == CommentStatus.PENDING, col(Comment.id) != other_than)
+        .order_by(col(Comment.id) <= other_than, col(Comment.id))
+        .limit(1)
+    )
+    return session.exec(statement).first()
+
+
+def _conflict(ctx: WebContext, session: Session, me: StaffSession, comment_id: int,
+              error: TransitionError) -> Response:
+    """HTTP 409: the comment as it is now, and the changes the moderator did not see."""
+    session.rollback()
+    comment = session.get(Comment, comment_id)
+    if comment is None:
+        raise HTTPException(404, f"No comment #{comment_id}.")
+    stale: list[ModerationEvent] = []
+    if isinstance(error, StaleVersionError):
+        stale = list(session.exec(
+            select(ModerationEvent)
+            .where(ModerationEvent.comment_id == comment_id,
+                   col(ModerationEvent.version) > error.expected)
+            .order_by(col(ModerationEvent.id))
+        ).all())
+    return _render_comment(ctx, session, me, comment, error=str(error),
+                           status_code=400 if isinstance(error, InputError) else 409,
+                           stale=stale)
+
+
+def _decided(ctx: WebContext, session: Session, comment_id: int, notify: bool = False
+             ) -> Response:
+    """After a decision: on to the next pending comment, with an undo offer."""
+    session.commit()
+    if notify and ctx.send_notices is not None:
+        ctx.send_notices()
+    following = _first_pending(session, comment_id)
+    target = (f"/comments/{following}?decided={comment_id}" if following
+              else f"/queue?decided={comment_id}")
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/comments/{comment_id}/approve")
+def approve_comment(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
+                    csrf_token: Csrf = "", version: Version = None) -> Response:
+    require_csrf(me.active, csrf_token)
+    try:
+        approve(session, comment_id, me.name, _required(version))
+    except TransitionError as error:
+        return _conflict(ctx, session, me, comment_id, error)
+    return _decided(ctx, session, comment_id)
+
+
+@router.post("/comments/{comment_id}/reject")
+def reject_comment(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
+                   csrf_token: Csrf = "", version: Version = None,
+                   reason_code: Annotated[str, Form()] = "other",
+                   reason: Annotated[str, Form()] = "") -> Response:
+    require_csrf(me.active, csrf_token)
+    try:
+        code = parse_reject_code(reason_code)
+        reject(session, comment_id, me.name, reason, code, _required(version),
+               notices=ctx.notice_policy)
+    except ValueError as error:  # TransitionError is one
+        return _conflict(ctx, session, me, comment_id, _as_transition(error))
+    return _decided(ctx, session, comment_id, notify=True)
+
+
+@router.post("/comments/{comment_id}/edit")
+def edit_comment(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
+                 csrf_token: Csrf = "", version: Version = None,
+                 text: Annotated[str, Form()] = "") -> Response:
+    require_csrf(me.active, csrf_token)
+    try:
+        edit(session, comment_id, me.name, text, ctx.format_text, _required(version))
+    except TransitionError as error:
+        return _conflict(ctx, session, me, comment_id, error)
+    session.commit()
+    return RedirectResponse(f"/comments/{comment_id}", status_code=303)
+
+
+@router.post("/comments/{comment_id}/reclassify")
+def reclassify_comment(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
+                       csrf_token: Csrf = "", version: Version = None,
+                       commitments: Annotated[list[str] | None, Form()] = None) -> Response:
+    require_csrf(me.active, csrf_token)
+    known = [label.id for label in ctx.catalogue.labels]
+    try:
+        reclassify(session, comment_id, me.name, commitments or [], known, _required(version))
+    except TransitionError as error:
+        return _conflict(ctx, session, me, comment_id, error)
+    session.commit()
+    return RedirectResponse(f"/comments/{comment_id}", status_code=303)
+
+
+@router.post("/comments/{comment_id}/undo")
+def undo_decision(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
+                  csrf_token: Csrf = "", version: Version = None) -> Response:
+    require_csrf(me.active, csrf_token)
+    try:
+        undo(session, comment_id, me.name, timedelta(seconds=ctx.settings.undo_seconds),
+             _required(version))
+    except TransitionError as error:
+        return _conflict(ctx, session, me, comment_id, error)
+    session.commit()
+    return RedirectResponse(f"/comments/{comment_id}", status_code=303)
+
+
+@router.post("/comments/{comment_id}/claim")
+def take_over(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
+              csrf_token: Csrf = "") -> Response:
+    require_csrf(me.active, csrf_token)
+    if session.get(Comment, comment_id) is None:
+        raise HTTPException(404, f"No comment #{comment_id}.")
+    claim(session, comment_id, me.name, timedelta(seconds=ctx.settings.claim_seconds),
+          take_over=True)
+    session.commit()
+    return RedirectResponse(f"/comments/{comment_id}", status_code=303)
+
+
+@router.post("/comments/{comment_id}/unclaim")
+def unclaim(session: DbSession, me: Staff, comment_id: int, csrf_token: Csrf = "") -> Response:
+    require_csrf(me.active, csrf_token)
+    if session.get(Comment, comment_id) is None:
+        raise HTTPException(404, f"No comment #{comment_id}.")
+    release_claim(session, comment_id, me.name)
+    session.commit()
+    return RedirectResponse("/queue", status_code=303)
+
+
+def _required(version: int | None) -> int:
+    # A form without a version would overwrite blindly: refuse it as stale.
+    if version is None:
+        raise InputError("the form did not say which version of the comment it was "
+                              "made from; reload the page")
+    return version
+
+
+def _as_transition(error: ValueError) -> TransitionError:
+    return error if isinstance(error, TransitionError) else InputError(str(error))
