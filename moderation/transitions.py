@@ -192,7 +192,8 @@ def reject(session: Session, comment_id: int, actor: str, reason: str = "",
            notices: NoticePolicy | None = None) -> Comment:
     reason = " ".join(reason.split())
     if code is RejectCode.OTHER and not reason:
-        raise InputError("a rejection for another reason needs words the citizen can read")
+        raise InputError("a rejection needs a reason the citizen can read: choose one from "
+                         "the list or write it")
     if len(reason) > MAX_REASON_LENGTH:
         raise InputError(f"the reason is longer than {MAX_REASON_LENGTH} characters")
     comment = _load(session, comment_id)

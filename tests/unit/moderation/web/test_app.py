@@ -188,7 +188,9 @@ def test_security_headers(browser: Browser) -> None:
     for path in ("/login", "/queue", "/healthz"):
         response = browser.client.get(path)
         csp = response.headers["content-security-policy"]
-        assert "script-src 'none'" in csp, path
+        # Scripts only from this origin (the keyboard helper), never inline.
+        assert "script-src 'self'" in csp, path
+        assert "unsafe-inline" not in csp.split("script-src", 1)[1].split(";", 1)[0], path
         assert "frame-ancestors 'none'" in csp, path
         assert response.headers["x-frame-options"] == "DENY", path
         assert response.headers["x-content-type-options"] == "nosniff", path
@@ -199,7 +201,7 @@ def test_security_headers(browser: Browser) -> None:
 def test_error_pages_carry_security_headers(browser: Browser) -> None:
     response = browser.client.post("/login", data={})
     assert response.status_code == 403
-    assert "script-src 'none'" in response.headers["content-security-policy"]
+    assert "script-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["x-frame-options"] == "DENY"
 
 
@@ -235,9 +237,11 @@ def test_approve_with_csrf_approves(browser: Browser) -> None:
     first = make_comment(browser.engine)
     second = make_comment(browser.engine, text="Buxheti i qytetarit duhet botuar.")
     csrf = browser.log_in()
-    response = browser.client.post(f"/comments/{first}/approve", data={"csrf_token": csrf})
+    response = browser.client.post(f"/comments/{first}/approve",
+                                   data={"csrf_token": csrf, "version": 1})
     assert response.status_code == 303
-    assert response.headers["location"] == f"/comments/{second}"  # next pending one
+    # On to the next pending one, with an offer to undo this decision.
+    assert response.headers["location"] == f"/comments/{second}?decided={first}"
     comment = load_comment(browser.engine, first)
     assert comment.status == CommentStatus.APPROVED
     assert comment.decided_by == USER
@@ -247,18 +251,43 @@ def test_approve_with_csrf_approves(browser: Browser) -> None:
 def test_approving_the_last_pending_goes_back_to_the_queue(browser: Browser) -> None:
     comment_id = make_comment(browser.engine)
     csrf = browser.log_in()
-    response = browser.client.post(f"/comments/{comment_id}/approve", data={"csrf_token": csrf})
-    assert response.headers["location"] == "/queue"
+    response = browser.client.post(f"/comments/{comment_id}/approve",
+                                   data={"csrf_token": csrf, "version": 1})
+    assert response.headers["location"] == f"/queue?decided={comment_id}"
 
 
 @SQLITE_ONLY
 def test_approving_twice_is_a_readable_conflict(browser: Browser) -> None:
     comment_id = make_comment(browser.engine)
     csrf = browser.log_in()
-    browser.client.post(f"/comments/{comment_id}/approve", data={"csrf_token": csrf})
-    response = browser.client.post(f"/comments/{comment_id}/approve", data={"csrf_token": csrf})
+    browser.client.post(f"/comments/{comment_id}/approve", data={"csrf_token": csrf, "version": 1})
+    response = browser.client.post(f"/comments/{comment_id}/approve",
+                                   data={"csrf_token": csrf, "version": 2})
     assert response.status_code == 409
     assert f"comment {comment_id} is approved; cannot approve it" in response.text
+
+
+@SQLITE_ONLY
+def test_a_stale_version_is_refused_with_what_changed(browser: Browser) -> None:
+    comment_id = make_comment(browser.engine)
+    csrf = browser.log_in()
+    browser.client.post(f"/comments/{comment_id}/approve", data={"csrf_token": csrf, "version": 1})
+    # A form made from version 1 (before the approval) tries to reject.
+    response = browser.client.post(f"/comments/{comment_id}/reject", data={
+        "csrf_token": csrf, "version": 1, "reason_code": "spam"})
+    assert response.status_code == 409
+    assert "changed since you opened it" in response.text
+    assert f"<strong>{USER}</strong> · approve (pending → approved)" in response.text
+    assert load_comment(browser.engine, comment_id).status == CommentStatus.APPROVED
+
+
+@SQLITE_ONLY
+def test_a_form_without_version_is_refused(browser: Browser) -> None:
+    comment_id = make_comment(browser.engine)
+    csrf = browser.log_in()
+    response = browser.client.post(f"/comments/{comment_id}/approve", data={"csrf_token": csrf})
+    assert response.status_code == 400
+    assert load_comment(browser.engine, comment_id).status == CommentStatus.PENDING
 
 
 def test_reject_with_empty_reason_shows_the_error_and_leaves_it_pending(
@@ -267,11 +296,10 @@ def test_reject_with_empty_reason_shows_the_error_and_leaves_it_pending(
     comment_id = make_comment(browser.engine)
     csrf = browser.log_in()
     response = browser.client.post(f"/comments/{comment_id}/reject",
-                                    data={"csrf_token": csrf, "reason": "   "})
-    assert response.status_code == 303
-    page = browser.client.get(response.headers["location"])
-    assert page.status_code == 200
-    assert "a rejection needs a reason the citizen can read" in page.text
+                                    data={"csrf_token": csrf, "reason": "   ", "version": 1,
+                                          "reason_code": "other"})
+    assert response.status_code == 400
+    assert "a rejection needs a reason the citizen can read" in response.text
     assert load_comment(browser.engine, comment_id).status == CommentStatus.PENDING
 
 
@@ -280,10 +308,12 @@ def test_reject_with_reason_rejects(browser: Browser) -> None:
     comment_id = make_comment(browser.engine)
     csrf = browser.log_in()
     response = browser.client.post(f"/comments/{comment_id}/reject",
-                                   data={"csrf_token": csrf, "reason": "Jashtë teme."})
+                                   data={"csrf_token": csrf, "reason": "Jashtë teme.",
+                                         "reason_code": "off-topic", "version": 1})
     assert response.status_code == 303
     comment = load_comment(browser.engine, comment_id)
     assert comment.status == CommentStatus.REJECTED
+    assert comment.reject_code == "off-topic"
     assert comment.reject_reason == "Jashtë teme."
 
 
@@ -305,7 +335,9 @@ def test_comment_page_shows_sanitized_html_never_raw_script(browser: Browser) ->
     assert page.status_code == 200
     comment = load_comment(browser.engine, comment_id)
     assert comment.display_html in page.text  # exactly what will be published
-    assert "<script" not in page.text.lower()
+    # The only script is the keyboard helper from this origin.
+    assert page.text.lower().count("<script") == 1
+    assert '<script src="/static/keys.js" defer></script>' in page.text
     assert "<img" not in page.text.lower()
     assert "&lt;script&gt;alert('xss')&lt;/script&gt;" in page.text  # shown, not run
     assert ('<a href="https://opendata.gov.al" rel="nofollow ugc noopener">'

@@ -49,9 +49,10 @@ class Moderator:
 
 @pytest.fixture
 def moderator(settings: Settings, make_runtime: Any) -> Iterator[Moderator]:
+    """A secretariat member: releasing and retrying set-aside mail is theirs."""
     runtime: Runtime = make_runtime(derive(settings, receipts=False, max_attempts=1))
     with session_scope(runtime.engine) as session:
-        add_user(session, "mira", "moderator", "kodi-i-fshehte-2020")
+        add_user(session, "mira", "secretariat", "kodi-i-fshehte-2020")
     with TestClient(runtime.web_app(), follow_redirects=False) as client:
         page = client.get("/login")
         match = CSRF_FIELD.search(page.text)
