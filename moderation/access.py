@@ -63,7 +63,6 @@ COMMAND_ROLES: Final[dict[str, Roles]] = {
     "reject": MODERATION,
     "release": SECRETARIAT,
     "reprocess": SECRETARIAT,
-    "publish": SECRETARIAT,
 }
 
 

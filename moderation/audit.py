@@ -29,7 +29,7 @@ class AccountAction(StrEnum):
     USER_DISABLE = "user-disable"
     USER_ENABLE = "user-enable"
     USER_ROLE = "user-role"
-    USER_PASSWORD = "user-password"
+    USER_PASSWORD = "user-password"  # noqa: S105 (an action name, not a password)
     USER_TOTP = "user-totp"
     RAW_READ = "raw-read"
 

@@ -58,7 +58,8 @@ def to_public(comments: Sequence[Comment], labels: dict[int, list[str]]) -> list
         CommentPublic(
             id=comment.id or 0,
             subject=redact_email_addresses(comment.subject),
-            display_html=comment.display_html,
+            # A moderator's edit, when there is one, is what gets published.
+            display_html=comment.edited_html or comment.display_html,
             language=comment.language,
             commitments=tuple(labels.get(comment.id or 0, [])),
             received_at=comment.received_at,

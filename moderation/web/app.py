@@ -52,7 +52,9 @@ def create_app(
     notices that are due; without it the sweeper sends them."""
     if format_text is None:
         # The web layer is an adapter: it may use the intake's pure formatter.
-        from intake.sanitize import display_html as format_text
+        from intake.sanitize import display_html
+
+        format_text = display_html
     ctx = WebContext(
         settings=settings,
         engine=engine or make_engine(settings.database_url),

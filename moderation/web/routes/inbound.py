@@ -9,7 +9,6 @@ from fastapi import APIRouter, Form, HTTPException
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-
 from moderation.models import InboundMessage
 from moderation.queries import quarantined_messages
 from moderation.transitions import TransitionError, release_inbound, reprocess_inbound
