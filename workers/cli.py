@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from config.settings import Settings, load_settings
 from moderation.catalogue_sync import sync_catalogue
 from moderation.db import migrate, schema_is_current, session_scope
-from moderation.models import User
+from moderation.models import RejectCode, User
 from moderation.queries import (
     INBOUND_STATUS_CHOICES,
     STATUS_CHOICES,
@@ -27,6 +27,7 @@ from moderation.queries import (
     list_inbound,
 )
 from moderation.transitions import (
+    NoticePolicy,
     TransitionError,
     approve,
     reject,
@@ -170,7 +171,7 @@ def _resubmit(runtime: Runtime, args: argparse.Namespace,
               transition: Callable[[Session, int, str], object], done: str) -> int:
     """Apply a status change to each id in its own transaction, then enqueue it."""
     # An operator at the console may retry without an account; a named user must exist.
-    actor = "cli" if args.actor is None else _require_user(runtime, args.actor)
+    actor = "cli" if args.actor is None else _require_user(runtime, args.actor, args.command)
     failures = 0
     for inbound_id in args.ids:
         try:
@@ -202,24 +203,29 @@ def cmd_release(runtime: Runtime, args: argparse.Namespace) -> int:
     return _resubmit(runtime, args, release_inbound, "released into processing")
 
 
-def _require_user(runtime: Runtime, name: str) -> str:
+def _require_user(runtime: Runtime, name: str, command: str | None = None) -> str:
+    """The named user must exist, be active and hold a role the command allows."""
+    from moderation.access import COMMAND_ROLES, allows
+
     with session_scope(runtime.engine) as session:
         user = session.exec(select(User).where(User.name == name)).first()
         if user is None or not user.active:
             raise CliError(f"no active user {name!r}; add one with 'ogp-feedback users add'")
+        required = COMMAND_ROLES.get(command or "")
+        if required is not None and not allows(required, user.role):
+            raise CliError(f"{name} is a {user.role}; '{command}' needs the role "
+                           f"{' or '.join(sorted(r.value for r in required))}")
     return name
 
 
-def _decide(runtime: Runtime, ids: Sequence[int], actor: str, reason: str | None) -> int:
+def _decide(runtime: Runtime, ids: Sequence[int], actor: str,
+            decide: Callable[[Session, int], object], done: str) -> int:
     failures = 0
     for comment_id in ids:
         try:
             with session_scope(runtime.engine) as session:
-                if reason is None:
-                    approve(session, comment_id, actor)
-                else:
-                    reject(session, comment_id, actor, reason)
-            print(f"{comment_id}: {'approved' if reason is None else 'rejected'}")
+                decide(session, comment_id)
+            print(f"{comment_id}: {done}")
         except TransitionError as error:
             failures += 1
             print(f"{comment_id}: {error}", file=sys.stderr)
@@ -227,13 +233,63 @@ def _decide(runtime: Runtime, ids: Sequence[int], actor: str, reason: str | None
 
 
 def cmd_approve(runtime: Runtime, args: argparse.Namespace) -> int:
-    return _decide(runtime, args.ids, _require_user(runtime, args.actor), None)
+    actor = _require_user(runtime, args.actor, "approve")
+    return _decide(runtime, args.ids, actor,
+                   lambda session, comment_id: approve(session, comment_id, actor), "approved")
 
 
 def cmd_reject(runtime: Runtime, args: argparse.Namespace) -> int:
-    if not args.reason.strip():
-        raise CliError("--reason must say why; the citizen will read it")
-    return _decide(runtime, args.ids, _require_user(runtime, args.actor), args.reason)
+    from moderation.models import RejectCode
+    from moderation.reasons import parse_reject_code
+
+    try:
+        code = parse_reject_code(args.reason_code) if args.reason_code else RejectCode.OTHER
+    except ValueError as error:
+        raise CliError(str(error)) from error
+    reason = args.reason or ""
+    if code is RejectCode.OTHER and not reason.strip():
+        raise CliError("--reason must say why (or give --reason-code); the citizen may read it")
+    actor = _require_user(runtime, args.actor, "reject")
+    policy = _notice_policy(runtime)
+    return _decide(runtime, args.ids, actor,
+                   lambda session, comment_id: reject(session, comment_id, actor, reason, code,
+                                                      notices=policy), "rejected")
+
+
+def _notice_policy(runtime: Runtime) -> NoticePolicy:
+    from datetime import timedelta
+
+    return NoticePolicy(enabled=runtime.settings.decision_notices_enabled,
+                        undo_window=timedelta(seconds=runtime.settings.undo_seconds))
+
+
+def cmd_audit(runtime: Runtime, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from moderation.audit import CSV_COLUMNS, AuditFilter, audit_events, to_csv
+
+    def day(value: str | None) -> datetime | None:
+        if not value:
+            return None
+        try:
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        except ValueError as error:
+            raise CliError(f"{value!r} is not a date (YYYY-MM-DD)") from error
+
+    where = AuditFilter(actor=args.actor, action=args.action, comment_id=args.comment,
+                        since=day(args.since), until=day(args.until))
+    with session_scope(runtime.engine) as session:
+        events = audit_events(session, where, limit=args.limit)
+    if args.csv:
+        sys.stdout.write(to_csv(reversed(events)))
+        return 0
+    for event in reversed(events):
+        values = {name: getattr(event, name) for name in CSV_COLUMNS}
+        target = f"#{values['comment_id']}" if values["comment_id"] else ""
+        print(f"{event.at:%Y-%m-%d %H:%M:%S}  {event.actor:<12}  {event.action:<16}  "
+              f"{target:<8}  {event.reason or event.detail or ''}")
+    print(f"{len(events)} event(s)")
+    return 0
 
 
 def cmd_publish(runtime: Runtime, args: argparse.Namespace) -> int:
@@ -309,7 +365,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     reject_p = sub.add_parser("reject", help="reject comments with a reason")
     reject_p.add_argument("ids", nargs="+", type=int, metavar="ID")
-    reject_p.add_argument("--reason", required=True, metavar="TEXT")
+    reject_p.add_argument("--reason-code", metavar="CODE",
+                          choices=[code.value for code in RejectCode],
+                          help="why, from the list the citizen reads in both languages "
+                               "(default: other, which needs --reason)")
+    reject_p.add_argument("--reason", metavar="TEXT", help="the moderator's own words")
     reject_p.add_argument("--as", dest="actor", required=True, metavar="USER")
 
     inbound = sub.add_parser("inbound", help="list inbound messages and why any were set aside")
@@ -328,6 +388,15 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_p = sub.add_parser("sweep", help="hand stuck messages and receipts on again, once")
     sweep_p.add_argument("--older-than", type=float, metavar="SECONDS",
                          help="default: OGP_SWEEP_AFTER_SECONDS")
+
+    audit = sub.add_parser("audit", help="print the audit log (append-only)")
+    audit.add_argument("--csv", action="store_true", help="CSV with every column, oldest first")
+    audit.add_argument("--actor", metavar="USER")
+    audit.add_argument("--action", metavar="ACTION", help="e.g. approve, reject, login-failed")
+    audit.add_argument("--comment", type=int, metavar="ID")
+    audit.add_argument("--since", metavar="YYYY-MM-DD")
+    audit.add_argument("--until", metavar="YYYY-MM-DD", help="up to the start of this day")
+    audit.add_argument("--limit", type=int, metavar="N", help="the newest N events only")
 
     publish = sub.add_parser("publish", help="render approved comments into the static site")
     publish.add_argument("--out", metavar="DIR", help="default: OGP_SITE_DIR")
@@ -365,6 +434,7 @@ COMMANDS = {
     "reprocess": cmd_reprocess,
     "sweep": cmd_sweep,
     "publish": cmd_publish,
+    "audit": cmd_audit,
     "serve": cmd_serve,
     "users": cmd_users_add,
     "demo": cmd_demo,
