@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from moderation.db import session_scope
-from moderation.models import Comment, CommentStatus, ModerationEvent
+from moderation.models import (
+    Comment,
+    CommentStatus,
+    DecisionNotice,
+    LabelledExample,
+    ModerationEvent,
+    RejectCode,
+)
 from moderation.transitions import (
     MAX_REASON_LENGTH,
+    ClaimedError,
+    NoticePolicy,
+    StaleVersionError,
     TransitionError,
     approve,
+    claim,
+    commitments_of,
+    edit,
     mark_published,
+    reclassify,
     reject,
+    undo,
 )
 from tests.unit.factories import SQLITE_ONLY, load_comment, make_comment
 
@@ -153,3 +170,152 @@ def test_unknown_comment_is_a_readable_error(engine: Engine) -> None:
     with pytest.raises(TransitionError, match="no comment with id 424242"), \
             session_scope(engine) as session:
         approve(session, 424242, "mira")
+
+
+# ---------------------------------------------------------------- versions, claims, undo
+
+def test_a_stale_version_is_refused_and_nothing_changes(engine: Engine) -> None:
+    comment_id = make_comment(engine)
+    with session_scope(engine) as session:
+        approve(session, comment_id, "mira", expected_version=1)
+    with pytest.raises(StaleVersionError, match="you saw version 1, it is now version 2"), \
+            session_scope(engine) as session:
+        reject(session, comment_id, "ben", "Jashtë teme.", expected_version=1)
+    comment = load_comment(engine, comment_id)
+    assert (comment.status, comment.decided_by, comment.version) == ("approved", "mira", 2)
+
+
+def test_another_moderators_claim_blocks_a_decision_until_taken_over(engine: Engine) -> None:
+    comment_id = make_comment(engine)
+    with session_scope(engine) as session:
+        claim(session, comment_id, "mira", timedelta(minutes=5))
+    with session_scope(engine) as session:
+        claim(session, comment_id, "ben", timedelta(minutes=5))  # does not take it
+    assert load_comment(engine, comment_id).claimed_by == "mira"
+    with pytest.raises(ClaimedError, match="held by mira until"), \
+            session_scope(engine) as session:
+        approve(session, comment_id, "ben", expected_version=1)
+    with session_scope(engine) as session:
+        claim(session, comment_id, "ben", timedelta(minutes=5), take_over=True)
+    with session_scope(engine) as session:
+        approve(session, comment_id, "ben", expected_version=1)
+    comment = load_comment(engine, comment_id)
+    assert comment.status == "approved"
+    assert comment.claimed_by is None  # a decision ends the claim
+    assert ("ben", "claim-override", "pending", "pending", None) in events(engine, comment_id)
+
+
+def test_an_expired_claim_holds_nobody(engine: Engine) -> None:
+    comment_id = make_comment(engine)
+    with session_scope(engine) as session:
+        claim(session, comment_id, "mira", timedelta(seconds=-1))
+    with session_scope(engine) as session:
+        approve(session, comment_id, "ben", expected_version=1)
+    assert load_comment(engine, comment_id).decided_by == "ben"
+
+
+def test_undo_returns_a_rejection_to_pending_and_cancels_its_notice(engine: Engine) -> None:
+    comment_id = make_comment(engine)
+    policy = NoticePolicy(enabled=True, undo_window=timedelta(minutes=10))
+    with session_scope(engine) as session:
+        reject(session, comment_id, "mira", "", RejectCode.SPAM, notices=policy)
+    with Session(engine) as session:
+        assert session.exec(select(DecisionNotice)).one().kind == "rejected"
+    with session_scope(engine) as session:
+        undo(session, comment_id, "mira", timedelta(minutes=10), expected_version=2)
+    comment = load_comment(engine, comment_id)
+    assert (comment.status, comment.reject_code, comment.decided_by) == ("pending", None, None)
+    assert comment.version == 3
+    with Session(engine) as session:
+        assert session.exec(select(DecisionNotice)).all() == []
+    assert events(engine, comment_id)[-1][:4] == ("mira", "undo", "rejected", "pending")
+
+
+def test_undo_is_refused_after_the_window(engine: Engine) -> None:
+    comment_id = make_comment(engine)
+    with session_scope(engine) as session:
+        approve(session, comment_id, "mira")
+    later = load_comment(engine, comment_id).decided_at + timedelta(minutes=11)  # type: ignore[operator]
+    with pytest.raises(TransitionError, match="can no longer be undone"), \
+            session_scope(engine) as session:
+        undo(session, comment_id, "mira", timedelta(minutes=10), now=later)
+    assert load_comment(engine, comment_id).status == "approved"
+
+
+@SQLITE_ONLY
+def test_undo_is_refused_once_published(engine: Engine) -> None:
+    comment_id = make_comment(engine)
+    with session_scope(engine) as session:
+        approve(session, comment_id, "mira")
+    publish(engine, comment_id)
+    with pytest.raises(TransitionError, match="no decision to undo"), \
+            session_scope(engine) as session:
+        undo(session, comment_id, "mira", timedelta(minutes=10))
+
+
+def test_only_one_notice_per_comment_whatever_is_decided_later(engine: Engine) -> None:
+    comment_id = make_comment(engine)
+    policy = NoticePolicy(enabled=True, undo_window=timedelta(0))
+    with session_scope(engine) as session:
+        reject(session, comment_id, "mira", "Jashtë teme.", RejectCode.OFF_TOPIC, notices=policy)
+    with session_scope(engine) as session:
+        approve(session, comment_id, "ben")
+    with session_scope(engine) as session:
+        comment = session.get(Comment, comment_id)
+        assert comment is not None
+        mark_published(session, [comment], "publisher", notices=policy)
+    with Session(engine) as session:
+        assert [n.kind for n in session.exec(select(DecisionNotice)).all()] == ["rejected"]
+
+
+def test_no_notice_is_planned_when_notices_are_off(engine: Engine) -> None:
+    comment_id = make_comment(engine)
+    with session_scope(engine) as session:
+        reject(session, comment_id, "mira", "", RejectCode.SPAM, notices=NoticePolicy())
+    with Session(engine) as session:
+        assert session.exec(select(DecisionNotice)).all() == []
+
+
+# ---------------------------------------------------------------- edits and commitments
+
+def _html(text: str) -> str:
+    return f"<p>{text}</p>"
+
+
+def test_an_edit_keeps_the_original_and_is_audited(engine: Engine) -> None:
+    comment_id = make_comment(engine, text="Rreshti i parë.\nNumri im: 069 123 4567.")
+    with session_scope(engine) as session:
+        edit(session, comment_id, "mira", "Rreshti i parë.\nNumri im: [hequr].", _html,
+             expected_version=1)
+    comment = load_comment(engine, comment_id)
+    assert "069 123 4567" in comment.text
+    assert comment.edited_text == "Rreshti i parë.\nNumri im: [hequr]."
+    assert comment.edited_html == "<p>Rreshti i parë.\nNumri im: [hequr].</p>"
+    assert (comment.edited_by, comment.version) == ("mira", 2)
+    with Session(engine) as session:
+        event = session.exec(select(ModerationEvent).where(ModerationEvent.action == "edit")).one()
+    assert (event.actor, event.detail, event.version) == ("mira", "1 line(s) added, 1 removed", 2)
+
+
+def test_an_unchanged_edit_is_refused(engine: Engine) -> None:
+    comment_id = make_comment(engine, text="Teksti.")
+    with pytest.raises(TransitionError, match="unchanged"), session_scope(engine) as session:
+        edit(session, comment_id, "mira", "Teksti.", _html)
+
+
+def test_reclassify_replaces_the_commitments_and_keeps_a_labelled_example(
+    engine: Engine
+) -> None:
+    comment_id = make_comment(engine, text="Portali i të dhënave të hapura.")
+    known = [str(n) for n in range(1, 11)] + ["general"]
+    with session_scope(engine) as session:
+        assert commitments_of(session, comment_id) == ["4"]
+        reclassify(session, comment_id, "mira", ["9", "4"], known, expected_version=1)
+    with Session(engine) as session:
+        assert sorted(commitments_of(session, comment_id)) == ["4", "9"]
+        example = session.exec(select(LabelledExample)).one()
+    assert (example.commitments, example.source, example.actor) == ("9,4", "reclassify", "mira")
+    assert events(engine, comment_id)[-1][1] == "reclassify"
+    with pytest.raises(TransitionError, match="unknown commitment"), \
+            session_scope(engine) as session:
+        reclassify(session, comment_id, "mira", ["11"], known)
