@@ -18,7 +18,7 @@ from config.catalogue import Catalogue
 from moderation.db import session_scope
 from moderation.models import CommentStatus, utcnow
 from moderation.public import commitments_by_comment, publishable_comments, to_public
-from moderation.transitions import mark_published
+from moderation.transitions import NoticePolicy, mark_published
 from publish.render import render_site
 
 
@@ -48,8 +48,11 @@ def write_site(out: Path, files: dict[str, str]) -> None:
 
 
 def publish_site(
-    engine: Engine, catalogue: Catalogue, out: Path, actor: str, contact_url: str = "/contact"
+    engine: Engine, catalogue: Catalogue, out: Path, actor: str, contact_url: str = "/contact",
+    notices: NoticePolicy | None = None,
 ) -> PublishReport:
+    """``notices``: plan a 'published' notice for each newly published comment (the
+    caller sends it after this returns, when the commit has made it visible)."""
     with session_scope(engine) as session:
         comments = publishable_comments(session)
         labels = commitments_by_comment(session, [c.id for c in comments if c.id is not None])
@@ -58,6 +61,7 @@ def publish_site(
         site = render_site(catalogue, public, generated_at=now, contact_url=contact_url)
         write_site(out, site.files)
         newly = mark_published(
-            session, [c for c in comments if c.status == CommentStatus.APPROVED], actor
+            session, [c for c in comments if c.status == CommentStatus.APPROVED], actor,
+            notices=notices,
         )
     return PublishReport(total=len(public), newly_published=newly, pages=len(site.files) - 1)

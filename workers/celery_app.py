@@ -22,9 +22,10 @@ MAX_COUNTDOWN = 300
 
 
 def make_celery(settings: Settings, runtime: Runtime | None = None) -> Celery:
+    from workers.notices import send_due_notices
     from workers.pipeline import ProcessingError
     from workers.receipts import send_receipt
-    from workers.runtime import PROCESS_TASK, RECEIPT_TASK, Runtime
+    from workers.runtime import NOTICES_TASK, PROCESS_TASK, RECEIPT_TASK, Runtime
 
     if not settings.broker_url:
         raise ValueError("OGP_BROKER_URL is not set; the worker needs a broker (redis://...)")
@@ -83,5 +84,20 @@ def make_celery(settings: Settings, runtime: Runtime | None = None) -> Celery:
     )
     def send_receipt_task(receipt_id: int) -> str:
         return send_receipt(owner.engine, owner.settings, owner.sender, receipt_id)
+
+    @app.task(
+        name=NOTICES_TASK,
+        acks_late=True,
+        # Each notice records its own SMTP failure and is retried by the sweeper;
+        # only the database being away is worth a retry of the whole round.
+        autoretry_for=(OperationalError,),
+        retry_backoff=30,
+        retry_backoff_max=MAX_COUNTDOWN,
+        retry_jitter=True,
+        max_retries=5,
+    )
+    def send_notices_task() -> int:
+        return send_due_notices(owner.engine, owner.settings, owner.sender,
+                                catalogue=owner.catalogue)
 
     return app

@@ -91,7 +91,7 @@ def cmd_poll(runtime: Runtime, args: argparse.Namespace) -> int:
               flush=True)
         # One sweeper per deployment: it lives beside the one active poller.
         run_periodically(runtime.engine, settings.sweep_after_seconds, runtime.enqueue,
-                         runtime.send_receipts, stop)
+                         runtime.send_receipts, stop, send_notices=runtime.send_notices)
         poller.run_forever(stop, lock)
         return 0
     except (ImapConfigError, LockConfigError, LockUnavailableError) as error:
@@ -194,8 +194,10 @@ def cmd_sweep(runtime: Runtime, args: argparse.Namespace) -> int:
     from workers.sweeper import sweep
 
     older = args.older_than if args.older_than is not None else runtime.settings.sweep_after_seconds
-    report = sweep(runtime.engine, older, runtime.enqueue, runtime.send_receipts)
-    print(f"swept: {report.inbound} messages and {report.receipts} receipts handed on again")
+    report = sweep(runtime.engine, older, runtime.enqueue, runtime.send_receipts,
+                   runtime.send_notices)
+    print(f"swept: {report.inbound} messages and {report.receipts} receipts handed on again"
+          + (f"; {report.notices} decision notices due" if report.notices else ""))
     return 0
 
 
@@ -251,9 +253,12 @@ def cmd_reject(runtime: Runtime, args: argparse.Namespace) -> int:
         raise CliError("--reason must say why (or give --reason-code); the citizen may read it")
     actor = _require_user(runtime, args.actor, "reject")
     policy = _notice_policy(runtime)
-    return _decide(runtime, args.ids, actor,
-                   lambda session, comment_id: reject(session, comment_id, actor, reason, code,
-                                                      notices=policy), "rejected")
+    status = _decide(runtime, args.ids, actor,
+                     lambda session, comment_id: reject(session, comment_id, actor, reason, code,
+                                                        notices=policy), "rejected")
+    if policy.enabled:
+        runtime.send_notices()  # due now only when OGP_UNDO_SECONDS=0; else the sweeper's
+    return status
 
 
 def _notice_policy(runtime: Runtime) -> NoticePolicy:
@@ -296,10 +301,36 @@ def cmd_publish(runtime: Runtime, args: argparse.Namespace) -> int:
     from publish.site import publish_site
 
     out = Path(args.out) if args.out else runtime.settings.site_dir
+    policy = _notice_policy(runtime)
     report = publish_site(runtime.engine, runtime.catalogue, out, actor=args.actor,
-                          contact_url=runtime.settings.contact_url)
+                          contact_url=runtime.settings.contact_url, notices=policy)
     print(f"published {report.total} comments ({report.newly_published} new) to {out}/; "
           f"{report.pages} pages")
+    if policy.enabled and report.newly_published:
+        runtime.send_notices()  # after the commit: each citizen gets the link
+    return 0
+
+
+def cmd_notices(runtime: Runtime, args: argparse.Namespace) -> int:
+    from workers.notices import list_notices, send_due_notices
+
+    sent = 0
+    if args.send:
+        sent = send_due_notices(runtime.engine, runtime.settings, runtime.sender,
+                                catalogue=runtime.catalogue)
+    with session_scope(runtime.engine) as session:
+        rows = list_notices(session)
+    if args.json:
+        json.dump([row.as_json() for row in rows], sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        if args.send:
+            print(f"{sent} sent now", file=sys.stderr)
+        return 0
+    for row in rows:
+        when = row.sent_at or row.due_at
+        print(f"{row.id:>6}  {row.reference}  #{row.comment_id:<6}  {row.kind:<9}  "
+              f"{row.status:<9}  {when:%Y-%m-%d %H:%M}  {row.error or ''}")
+    print(f"{len(rows)} notice(s)" + (f"; {sent} sent now" if args.send else ""))
     return 0
 
 
@@ -398,6 +429,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--until", metavar="YYYY-MM-DD", help="up to the start of this day")
     audit.add_argument("--limit", type=int, metavar="N", help="the newest N events only")
 
+    notices = sub.add_parser("notices", help="list decision notices to citizens; send due ones")
+    notices.add_argument("--send", action="store_true",
+                         help="first send every notice that is due (safe beside the sweeper)")
+    notices.add_argument("--json", action="store_true", help="print a JSON list")
+
     publish = sub.add_parser("publish", help="render approved comments into the static site")
     publish.add_argument("--out", metavar="DIR", help="default: OGP_SITE_DIR")
     publish.add_argument("--as", dest="actor", default="publisher", metavar="USER")
@@ -434,6 +470,7 @@ COMMANDS = {
     "reprocess": cmd_reprocess,
     "sweep": cmd_sweep,
     "publish": cmd_publish,
+    "notices": cmd_notices,
     "audit": cmd_audit,
     "serve": cmd_serve,
     "users": cmd_users_add,

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # imported where used: a quick `ogp-feedback queue` needs nei
 log = logging.getLogger(__name__)
 PROCESS_TASK = "ogp.process_inbound"
 RECEIPT_TASK = "ogp.send_receipt"
+NOTICES_TASK = "ogp.send_notices"
 
 
 @dataclass
@@ -69,6 +70,22 @@ class Runtime:
                 # Without a broker there is no retry queue; the row says failed.
                 log.warning("receipt %s failed: %s", receipt_id, error)
 
+    def send_notices(self) -> None:
+        """Send the decision notices that are due; called after the commit of a decision.
+
+        Never raises: the decision is already committed, and a notice that is not
+        sent now waits in the database for the sweeper.
+        """
+        try:
+            if self.settings.broker_url:
+                self.celery.send_task(NOTICES_TASK)
+                return
+            from workers.notices import send_due_notices
+
+            send_due_notices(self.engine, self.settings, self.sender, catalogue=self.catalogue)
+        except Exception:  # the broker or the database is away; the sweeper tries again
+            log.exception("decision notices not sent now; the sweeper will")
+
     @cached_property
     def celery(self) -> Celery:
         from workers.celery_app import make_celery
@@ -83,7 +100,7 @@ class Runtime:
         from workers.ops import is_redis_url, redis_probes
 
         app = create_app(self.settings, engine=self.engine, catalogue=self.catalogue,
-                         enqueue=self.enqueue)
+                         enqueue=self.enqueue, send_notices=self.send_notices)
         app.include_router(make_contact_router(self.settings, self.engine, self.enqueue,
                                                catalogue=self.catalogue))
         broker_url = self.settings.broker_url

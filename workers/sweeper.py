@@ -4,6 +4,8 @@ Rows left in a non-final state (an inbound message still ``received``, a receipt
 still ``pending``) for longer than ``OGP_SWEEP_AFTER_SECONDS`` are handed to
 processing again. A lost broker message therefore delays work but never loses
 it; a duplicate is harmless because every task checks the row's status first.
+Decision notices that have come due (a rejection once its undo window has
+passed, a failed send after a rest) are handed to their sender.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlmodel import col, select
 
 from moderation.db import session_scope
 from moderation.models import InboundMessage, InboundStatus, Receipt, ReceiptStatus, utcnow
+from workers.notices import count_due
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -28,6 +31,7 @@ BATCH = 500
 class SweepReport:
     inbound: int
     receipts: int
+    notices: int = 0
 
 
 def sweep(
@@ -35,6 +39,7 @@ def sweep(
     older_than_seconds: float,
     enqueue: Callable[[Sequence[int]], None],
     send_receipts: Callable[[Sequence[int]], None],
+    send_notices: Callable[[], None] | None = None,
 ) -> SweepReport:
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
     with session_scope(engine) as session:
@@ -60,6 +65,8 @@ def sweep(
         for receipt in session.exec(select(Receipt).where(col(Receipt.id).in_(unsent))).all():
             receipt.updated_at = now
             session.add(receipt)
+        # A failed notice rests one sweep period before it is tried again.
+        notices = count_due(session, now, cutoff) if send_notices is not None else 0
     inbound_ids = [i for i in stuck if i is not None]
     receipt_ids = [i for i in unsent if i is not None]
     if inbound_ids:
@@ -68,20 +75,24 @@ def sweep(
     if receipt_ids:
         log.warning("sweeper: re-sending %d receipts", len(receipt_ids))
         send_receipts(receipt_ids)
-    return SweepReport(inbound=len(inbound_ids), receipts=len(receipt_ids))
+    if notices and send_notices is not None:
+        log.info("sweeper: %d decision notices are due", notices)
+        send_notices()
+    return SweepReport(inbound=len(inbound_ids), receipts=len(receipt_ids), notices=notices)
 
 
 def run_periodically(engine: Engine, older_than_seconds: float,
                      enqueue: Callable[[Sequence[int]], None],
                      send_receipts: Callable[[Sequence[int]], None],
-                     stop: threading.Event) -> threading.Thread:
+                     stop: threading.Event,
+                     send_notices: Callable[[], None] | None = None) -> threading.Thread:
     """A daemon thread that sweeps every half period until ``stop`` is set."""
     interval = max(1.0, older_than_seconds / 2)
 
     def loop() -> None:
         while not stop.wait(interval):
             try:
-                sweep(engine, older_than_seconds, enqueue, send_receipts)
+                sweep(engine, older_than_seconds, enqueue, send_receipts, send_notices)
             except Exception:  # a failed sweep is retried next period
                 log.exception("sweeper round failed")
 

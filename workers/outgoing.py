@@ -1,0 +1,157 @@
+"""Outgoing mail to citizens: templates by name and the one header builder (pure).
+
+Each kind of message is a folder ``templates/email/<kind>/`` with ``subject.txt``
+and ``body.txt``; the builders here only choose a template and a context. Every
+header value is built from cleaned plain strings, never copied from an incoming
+message, so no CR/LF in a citizen's subject can add a header or a recipient.
+RFC 3834: every message is marked ``Auto-Submitted: auto-replied``; the caller
+sends it with an empty envelope sender. No database, no network, no clock.
+"""
+
+from __future__ import annotations
+
+import email.policy
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from email.utils import format_datetime, make_msgid
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from intake.limits import header_block
+from intake.receipts import MAX_SUBJECT, clean_address, clean_header_text, clean_message_id
+from moderation.models import NoticeKind
+
+MAX_SUBJECT_LINE = 300
+SENDER_NAME = "OGP Konsultimi"
+
+
+@cache
+def _environment() -> Environment:
+    # Plain text, never HTML: escaping would put "&amp;" into a citizen's subject.
+    return Environment(
+        loader=PackageLoader("workers", "templates/email"),
+        autoescape=False,  # noqa: S701
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+
+
+def render(kind: str, context: dict[str, str]) -> Rendered:
+    """The message ``kind`` (a template folder) with ``context``; the subject is one clean line."""
+    env = _environment()
+    subject = env.get_template(f"{kind}/subject.txt").render(context)
+    body = env.get_template(f"{kind}/body.txt").render(context)
+    return Rendered(clean_header_text(subject, MAX_SUBJECT_LINE), body)
+
+
+@dataclass(frozen=True)
+class AutoReply:
+    """An automatic message to one citizen; ``subject`` and ``in_reply_to`` are cleaned here."""
+
+    to: str
+    mail_from: str
+    subject: str
+    body: str
+    sent_at: datetime
+    in_reply_to: str | None = None
+    # Names the kind of message in the Message-ID's left part.
+    idstring: str = "auto"
+
+
+def build_auto_reply(reply: AutoReply) -> EmailMessage:
+    to = clean_address(reply.to)
+    if to is None:
+        raise ValueError("an automatic reply needs one plain recipient address")
+    message = EmailMessage()
+    message["Subject"] = clean_header_text(reply.subject, MAX_SUBJECT_LINE)
+    message["From"] = Address(SENDER_NAME, addr_spec=reply.mail_from)
+    message["To"] = Address(addr_spec=to)
+    message["Date"] = format_datetime(reply.sent_at)
+    message["Message-ID"] = make_msgid(idstring=reply.idstring,
+                                       domain=reply.mail_from.split("@", 1)[1])
+    message["Auto-Submitted"] = "auto-replied"
+    # Exchange and Outlook: no out-of-office or delivery report back to us.
+    message["X-Auto-Response-Suppress"] = "All"
+    in_reply_to = clean_message_id(reply.in_reply_to)
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+        message["References"] = in_reply_to
+    message.set_content(reply.body, charset="utf-8")
+    return message
+
+
+def asks_for_no_auto_reply(raw: bytes) -> bool:
+    """RFC 3834 2: never answer an automatic message, nor one that asked not to be answered.
+
+    A message that cannot be read is not answered either.
+    """
+    try:
+        headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(header_block(raw))
+    except Exception:  # a header block we cannot read is no one to answer
+        return True
+    suppress = str(headers.get("X-Auto-Response-Suppress", "")).lower()
+    if any(word in suppress for word in ("all", "autoreply", "oof")):
+        return True
+    auto_submitted = str(headers.get("Auto-Submitted", "no")).strip().lower()
+    return not auto_submitted.startswith("no")
+
+
+# ---------------------------------------------------------------- decision notices
+
+TEMPLATES = {
+    NoticeKind.REJECTED: "decision-rejected",
+    NoticeKind.PUBLISHED: "decision-published",
+}
+
+
+@dataclass(frozen=True)
+class NoticeContent:
+    """What a decision notice says; values as stored, cleaned by the builder."""
+
+    kind: NoticeKind
+    to: str
+    mail_from: str
+    reference: str  # "OGP-000123", from ``intake.receipts.reference_for``
+    subject: str  # the citizen's subject
+    sent_at: datetime
+    in_reply_to: str | None = None  # the Message-ID of the citizen's message
+    reason: str = ""  # for a rejection: ``moderation.transitions.rejection_text``
+    link: str = ""  # for a publication: the comment on the public site
+
+
+def comment_link(site_url: str, page: str, comment_id: int) -> str:
+    """The comment's anchor on its page of the public site."""
+    return f"{site_url.rstrip('/')}/{page}#comment-{comment_id}"
+
+
+def build_notice(content: NoticeContent) -> EmailMessage:
+    if content.kind is NoticeKind.REJECTED and not content.reason.strip():
+        raise ValueError("a rejection notice must say why")
+    if content.kind is NoticeKind.PUBLISHED and not content.link:
+        raise ValueError("a publication notice must give the link")
+    rendered = render(TEMPLATES[content.kind], {
+        "reference": content.reference,
+        "subject": clean_header_text(content.subject, MAX_SUBJECT),
+        # The reason is quoted as one paragraph; a moderator's line breaks are not kept.
+        "reason": " ".join(content.reason.split()),
+        "link": content.link,
+    })
+    return build_auto_reply(AutoReply(
+        to=content.to,
+        mail_from=content.mail_from,
+        subject=f"Auto: {content.reference} {rendered.subject}",
+        body=rendered.body,
+        sent_at=content.sent_at,
+        in_reply_to=content.in_reply_to,
+        idstring="notice",
+    ))
