@@ -23,7 +23,6 @@ from moderation.queries import (
     INBOUND_STATUS_CHOICES,
     STATUS_CHOICES,
     inbound_outcomes,
-    list_comments,
     list_inbound,
 )
 from moderation.transitions import (
@@ -135,12 +134,26 @@ def cmd_worker(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
+QUEUE_OPTIONS = ("status", "commitment", "component", "language", "channel", "q", "sort",
+                 "after", "before", "limit")
+
+
 def cmd_queue(runtime: Runtime, args: argparse.Namespace) -> int:
+    from moderation.queue import QueueError, fetch_queue, parse_queue_query
+
+    try:
+        query = parse_queue_query({name: getattr(args, name) for name in QUEUE_OPTIONS},
+                                  runtime.catalogue)
+    except QueueError as error:
+        raise CliError(str(error)) from error
     with session_scope(runtime.engine) as session:
-        items = list_comments(session, args.status)
+        page = fetch_queue(session, query, with_counts=False)
+    items = page.items
     if args.json:
         json.dump(items, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
+        if page.next:  # stdout stays one JSON list; the way on goes to stderr
+            print(f"next: --after {page.next}", file=sys.stderr)
         return 0
     if not items:
         print(f"no {args.status} comments" if args.status != "all" else "no comments")
@@ -150,6 +163,8 @@ def cmd_queue(runtime: Runtime, args: argparse.Namespace) -> int:
         print(f"{item['id']:>6}  {item['status']:<9}  {item['language']:<5}  "
               f"[{labels}]  {item['subject'][:70]}")
     print(f"{len(items)} comment(s)")
+    if page.next:
+        print(f"next page: the same options and --after {page.next}")
     return 0
 
 
@@ -386,8 +401,19 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--concurrency", type=int, default=2)
     worker.add_argument("--loglevel", default="INFO")
 
-    queue = sub.add_parser("queue", help="list comments")
+    queue = sub.add_parser("queue", help="list comments (a page at a time, newest first)")
     queue.add_argument("--status", choices=STATUS_CHOICES, default="pending")
+    queue.add_argument("--commitment", metavar="1-10|general")
+    queue.add_argument("--component", metavar="ID", help="a component id of the catalogue")
+    queue.add_argument("--language", metavar="sq|en|mixed|und")
+    queue.add_argument("--channel", metavar="imap|import|form")
+    queue.add_argument("--q", metavar="WORDS", help="search subject and text (accents and "
+                       "case ignored; every word must be there)")
+    queue.add_argument("--sort", choices=["newest", "oldest"], default="newest")
+    queue.add_argument("--limit", metavar="N", help="comments per page, 1-200 (default 50)")
+    queue.add_argument("--after", metavar="CURSOR", help="the page after this cursor "
+                       "(printed at the end of the previous page)")
+    queue.add_argument("--before", metavar="CURSOR", help="the page before this cursor")
     queue.add_argument("--json", action="store_true", help="print a JSON list")
 
     approve_p = sub.add_parser("approve", help="approve comments")

@@ -3,29 +3,67 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from moderation.models import RejectCode
-from moderation.queries import count_by_status, list_comments
+from moderation.queue import (
+    CHANNELS,
+    LANGUAGES,
+    STATUS_CHOICES,
+    QueueError,
+    QueueQuery,
+    fetch_queue,
+    parse_queue_query,
+)
 from moderation.reasons import REJECT_REASONS, parse_reject_code
 from moderation.transitions import TransitionError, approve, reject
 from moderation.web.context import Ctx, DbSession, Staff, require_csrf
+from moderation.web.routes.comments import _undoable
 
 router = APIRouter()
-QUEUE_STATUSES = ("pending", "approved", "rejected", "published", "all")
+QUEUE_PARAMS = ("status", "commitment", "component", "language", "channel", "q",
+                "has_attachments", "released", "sort", "after", "before", "limit")
+STATUS_LABELS = {"pending": "Në pritje", "approved": "Miratuar", "rejected": "Refuzuar",
+                 "published": "Botuar", "withdrawn": "Tërhequr", "all": "Të gjitha"}
+LANGUAGE_LABELS = {"sq": "Shqip", "en": "English", "mixed": "Të përziera / Mixed",
+                   "und": "E papërcaktuar / Undetermined"}
+CHANNEL_LABELS = {"imap": "E-mail", "import": "Import", "form": "Formulari / Web form"}
 
 
 @router.get("/queue")
-def queue_page(ctx: Ctx, session: DbSession, me: Staff, status: str = "pending",
-               done: str | None = None) -> Response:
-    if status not in QUEUE_STATUSES:
-        raise HTTPException(400, f"unknown status {status!r}")
-    items = list_comments(session, status, limit=500)
-    return ctx.render("queue.html", items=items, status=status, counts=count_by_status(session),
-                      statuses=QUEUE_STATUSES, user=me.user, csrf=me.csrf,
-                      reasons=REJECT_REASONS.values(), done=done)
+def queue_page(ctx: Ctx, session: DbSession, me: Staff, request: Request,
+               done: str | None = None, decided: str | None = None) -> Response:
+    """Filters, search and page position all live in the URL: a view can be bookmarked."""
+    try:
+        query = parse_queue_query({name: request.query_params.get(name)
+                                   for name in QUEUE_PARAMS}, ctx.catalogue)
+    except QueueError as error:
+        raise HTTPException(400, str(error)) from error
+    if decided is not None and not decided.isdigit():
+        raise HTTPException(400, f"decided must be a comment number (got {decided!r}).")
+    page = fetch_queue(session, query)
+    here = query.to_params()
+    first = query.first_page().to_params()
+    tabs = [(status, STATUS_LABELS[status], _url(query.first_page(status=status).to_params()),
+             page.counts.get(status, 0)) for status in STATUS_CHOICES]
+    return ctx.render(
+        "queue.html", items=page.items, query=query, status=query.status, tabs=tabs,
+        counts=page.counts, user=me.user, csrf=me.csrf, reasons=REJECT_REASONS.values(),
+        languages=[(code, LANGUAGE_LABELS[code]) for code in LANGUAGES],
+        channels=[(code, CHANNEL_LABELS[code]) for code in CHANNELS],
+        next_url=_url({**first, "after": page.next}) if page.next else None,
+        prev_url=_url({**first, "before": page.prev}) if page.prev else None,
+        clear_url=_url(QueueQuery(status=query.status).to_params()),
+        back=_url(here), done=done,
+        decided=_undoable(ctx, session, int(decided)) if decided else None,
+    )
+
+
+def _url(params: dict[str, str]) -> str:
+    return f"/queue?{urlencode(params)}" if params else "/queue"
 
 
 @router.get("/help")
