@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, delete, select
 
+from config.settings import Settings
 from moderation.models import (
     Comment,
     CommentCommitment,
@@ -103,6 +104,11 @@ class NoticePolicy:
 
     enabled: bool = False
     undo_window: timedelta = timedelta(seconds=600)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> NoticePolicy:
+        return cls(enabled=settings.decision_notices_enabled,
+                   undo_window=timedelta(seconds=settings.undo_seconds))
 
 
 def _event(session: Session, comment: Comment, action: Action, actor: str,
@@ -240,7 +246,13 @@ def undo(session: Session, comment_id: int, actor: str, window: timedelta,
         raise TransitionError(f"the citizen has already been told about comment {comment_id}; "
                               "it can no longer be undone")
     if notice is not None:
-        session.exec(delete(DecisionNotice).where(col(DecisionNotice.id) == notice.id))
+        # Only while still pending: a sender that claimed it meanwhile wins, and the undo fails.
+        deleted = session.exec(delete(DecisionNotice).where(
+            col(DecisionNotice.id) == notice.id,
+            col(DecisionNotice.status) == NoticeStatus.PENDING))
+        if deleted.rowcount != 1:
+            raise TransitionError(f"the citizen is being told about comment {comment_id}; "
+                                  "it can no longer be undone")
     before = comment.status
     comment.status = (last.from_status if last is not None and last.from_status else S.PENDING)
     _touch(comment)

@@ -107,7 +107,7 @@ def test_production_needs_secure_cookies() -> None:
 
 def test_production_with_secret_and_secure_cookies_is_accepted() -> None:
     settings = Settings(environment="production", secret_key=GOOD_SECRET, cookie_secure=True,
-                        receipts=False)
+                        receipts=False, decision_notices=False)
     assert settings.environment is Environment.PRODUCTION
     assert settings.secret_key == GOOD_SECRET
 
@@ -142,3 +142,11 @@ def test_imap_security_refuses_anything_else(monkeypatch: pytest.MonkeyPatch, va
 def test_imap_port_out_of_range_is_refused() -> None:
     with pytest.raises(ValidationError, match="imap_port"):
         Settings(secret_key=GOOD_SECRET, imap_port=70000)
+
+
+def test_production_decision_notices_need_an_smtp_sender() -> None:
+    with pytest.raises(ValidationError, match="decision notices in production need "
+                                              "OGP_MAIL_SENDER=smtp"):
+        Settings(environment="production", secret_key=GOOD_SECRET, cookie_secure=True,
+                 receipts=False)
+    assert Settings(decision_notices=None).decision_notices_enabled is False
