@@ -4,7 +4,8 @@ A submission becomes an RFC 5322 message (``X-OGP-Source: contact-form``) that i
 stored with ``store_raw_batch`` like a message from the inbox, committed, and only
 then handed to processing: the classifier, the moderators and the publisher see a
 form comment exactly as they see an e-mail. The checks (CSRF, honeypot, sizes, the
-address, the per-address rate limit) are pure functions; the router is the adapter.
+address, the per-address rate limit) are pure functions here; the routes are in
+``moderation.web.routes.contact``.
 
 This module never publishes, moderates or sends mail, and never logs or shows a
 submitter's address; the rate limit keeps only a keyed hash of it.
@@ -16,7 +17,6 @@ import email.policy
 import email.utils
 import hashlib
 import hmac
-import logging
 import math
 import re
 import secrets
@@ -29,29 +29,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
-from sqlalchemy import Engine
-from sqlmodel import Session, col, select
-from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from config.catalogue import Catalogue, Commitment, default_catalogue
-from config.settings import Settings
-from intake.receipts import reference_for
-from intake.store import Enqueue, RawMessage, store_raw_batch
-from moderation.db import session_scope
-from moderation.models import InboundMessage, InboundSource, utcnow
-from moderation.web.sessions import (
-    COOKIE_NAME,
-    ActiveSession,
-    csrf_valid,
-    load_session,
-    start_session,
-)
-
-log = logging.getLogger(__name__)
+from config.catalogue import Catalogue, Commitment
 
 SOURCE_HEADER = "X-OGP-Source"
 SOURCE_VALUE = "contact-form"
@@ -63,7 +41,6 @@ ADDRESS_MAX_CHARS = 254  # RFC 5321 path limit, less the angle brackets
 RATE_WINDOW = timedelta(hours=1)
 # csrf_token, name, email, subject, commitment, comment, website; a few to spare.
 MAX_FORM_FIELDS = 16
-_REFERENCE = re.compile(r"OGP-\d{6,12}")
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
@@ -283,20 +260,11 @@ def build_message(submission: Submission, mail_to: str, sent_at: datetime,
     return message.as_bytes()
 
 
-def _aware(value: datetime) -> datetime:
+def aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _recent_submissions(session: Session, digest: str, now: datetime) -> list[datetime]:
-    statement = select(InboundMessage.created_at).where(
-        InboundMessage.source == InboundSource.FORM,
-        InboundMessage.submitter_hash == digest,
-        col(InboundMessage.created_at) > now - RATE_WINDOW,
-    )
-    return [_aware(at) for at in session.exec(statement).all()]
-
-
-def _rate_limited(limit: int, wait: timedelta) -> Refusal:
+def rate_limited_refusal(limit: int, wait: timedelta) -> Refusal:
     minutes = max(1, math.ceil(wait.total_seconds() / 60))
     in_sq = "1 minute" if minutes == 1 else f"{minutes} minutash"
     in_en = "1 minute" if minutes == 1 else f"{minutes} minutes"
@@ -310,124 +278,6 @@ def _rate_limited(limit: int, wait: timedelta) -> Refusal:
     )
 
 
-def _body_limit(max_chars: int) -> int:
+def body_limit(max_chars: int) -> int:
     # A character is at most 4 UTF-8 bytes, each at most 3 when percent-encoded.
     return max_chars * 12 + 4096
-
-
-def make_contact_router(settings: Settings, engine: Engine, enqueue: Enqueue,
-                        catalogue: Catalogue | None = None) -> APIRouter:
-    """GET/POST ``/contact`` and ``/contact/thanks``; mounted by the composition in workers."""
-    catalogue = catalogue or default_catalogue()
-    templates = Environment(
-        loader=PackageLoader("moderation", "web/templates"),
-        autoescape=select_autoescape(["html"]),
-    )
-    router = APIRouter()
-    max_chars = settings.form_max_chars
-    limits = {"max_chars_sq": f"{max_chars:,}".replace(",", " "),
-              "max_chars_en": f"{max_chars:,}", "max_chars": max_chars,
-              "name_max": NAME_MAX_CHARS, "subject_max": SUBJECT_MAX_CHARS}
-
-    def render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-        html = templates.get_template(name).render(catalogue=catalogue, user=None, csrf="",
-                                                   **limits, **context)
-        return HTMLResponse(html, status_code=status_code)
-
-    def set_cookie(response: Response, active: ActiveSession) -> None:
-        response.set_cookie(COOKIE_NAME, active.token, max_age=settings.session_max_age_seconds,
-                            httponly=True, samesite="lax", secure=settings.cookie_secure,
-                            path="/")
-
-    def form_page(session: Session, active: ActiveSession | None, form: ContactForm,
-                  refusal: Refusal | None = None) -> Response:
-        fresh = active is None
-        if active is None:
-            active = start_session(session, None, settings.session_max_age_seconds)
-        response = render(
-            "contact.html",
-            status_code=refusal.status_code if refusal else 200,
-            form_csrf=active.record.csrf_token,
-            form=form.for_display(),
-            notice=refusal.notice if refusal else None,
-            errors=dict(refusal.errors) if refusal else {},
-        )
-        if refusal:
-            response.headers.update(refusal.headers)
-        if fresh:
-            set_cookie(response, active)
-        return response
-
-    def refuse(cookie: str | None, form: ContactForm, refusal: Refusal) -> Response:
-        with session_scope(engine) as session:
-            return form_page(session, load_session(session, cookie), form, refusal)
-
-    def submit(cookie: str | None, csrf_token: str | None, form: ContactForm) -> Response:
-        now = utcnow()
-        with session_scope(engine) as session:
-            active = load_session(session, cookie)
-            if not csrf_valid(active, csrf_token):
-                log.info("contact form refused: CSRF check failed")
-                return form_page(session, active, form, Refusal(403, CSRF_REFUSED))
-            if form.website.strip():
-                log.info("contact form refused: honeypot field filled; nothing stored")
-                return form_page(session, active, form, Refusal(400, HONEYPOT_REFUSED))
-            checked = check_form(form, catalogue, max_chars)
-            if not isinstance(checked, Submission):
-                log.info("contact form refused: %s", ", ".join(sorted(checked)))
-                return form_page(session, active, form, Refusal(422, FIX_FIELDS, checked))
-            digest = submitter_hash(settings.secret_key, checked.address)
-            wait = retry_after(_recent_submissions(session, digest, now),
-                               settings.form_rate_limit_per_hour, now)
-            if wait is not None:
-                log.info("contact form refused: rate limit for submitter %s", digest[:12])
-                return form_page(session, active, form,
-                                 _rate_limited(settings.form_rate_limit_per_hour, wait))
-            raw = build_message(checked, settings.mail_from, now,
-                                new_message_id(settings.mail_from))
-            [stored] = store_raw_batch(session, [RawMessage(raw=raw, source=InboundSource.FORM)])
-            row = session.get(InboundMessage, stored.inbound_id)
-            if row is not None and stored.created:
-                row.submitter_hash = digest
-                session.add(row)
-            inbound_id = stored.inbound_id
-        # Committed: only now may processing look for the row (a broker task could
-        # otherwise run before the insert is visible).
-        try:
-            enqueue([inbound_id])
-        except Exception:
-            # The message is stored and stays "received"; the citizen must not be
-            # asked to send it again (that would count against the rate limit).
-            log.exception("contact form: inbound %s stored but not handed to processing",
-                          inbound_id)
-        log.info("contact form: stored inbound %s", inbound_id)
-        return RedirectResponse(f"/contact/thanks?ref={reference_for(inbound_id)}", status_code=303)
-
-    @router.get("/contact")
-    def contact_form(request: Request, commitment: str = "") -> Response:
-        known = {label.id for label in catalogue.labels}
-        with session_scope(engine) as session:
-            active = load_session(session, request.cookies.get(COOKIE_NAME))
-            form = ContactForm(commitment=commitment if commitment in known else "")
-            return form_page(session, active, form)
-
-    @router.post("/contact")
-    async def contact_submit(request: Request) -> Response:
-        cookie = request.cookies.get(COOKIE_NAME)
-        try:
-            # Bounded before anything is parsed: a public form must not read an
-            # arbitrarily large body into memory.
-            fields = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS,
-                                        max_part_size=_body_limit(max_chars))
-        except StarletteHTTPException:
-            return await run_in_threadpool(refuse, cookie, ContactForm(), Refusal(413, TOO_LARGE))
-        csrf_token = fields.get("csrf_token")
-        form = ContactForm.from_fields(fields)
-        return await run_in_threadpool(
-            submit, cookie, csrf_token if isinstance(csrf_token, str) else None, form)
-
-    @router.get("/contact/thanks")
-    def contact_thanks(ref: str = "") -> Response:
-        return render("contact_thanks.html", ref=ref if _REFERENCE.fullmatch(ref) else None)
-
-    return router

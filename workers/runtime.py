@@ -94,15 +94,12 @@ class Runtime:
 
     def web_app(self) -> FastAPI:
         """The moderation UI, the contact form, the published site and the operations view."""
-        from intake.webform import make_contact_router
         from moderation.web.app import create_app
         from moderation.web.ops import make_ops_router
         from workers.ops import is_redis_url, redis_probes
 
         app = create_app(self.settings, engine=self.engine, catalogue=self.catalogue,
                          enqueue=self.enqueue, send_notices=self.send_notices)
-        app.include_router(make_contact_router(self.settings, self.engine, self.enqueue,
-                                               catalogue=self.catalogue))
         broker_url = self.settings.broker_url
         probes = (redis_probes(broker_url, self.settings.celery_queue)
                   if broker_url and is_redis_url(broker_url) else None)

@@ -23,7 +23,6 @@ from sqlmodel import col, select
 from starlette.exceptions import StarletteDeprecationWarning
 
 from config.settings import Settings
-from intake.webform import make_contact_router
 from moderation.db import session_scope
 from moderation.models import (
     Comment,
@@ -85,19 +84,17 @@ class Citizen:
 @pytest.fixture
 def citizen(settings: Settings, engine: Engine) -> Iterator[Citizen]:
     runtime = Runtime(settings)
-    app = create_app(settings, engine=engine)
+    enqueued: list[tuple[int, bool]] = []
+
+    def enqueue(ids: Any) -> None:
+        with session_scope(engine) as session:
+            for inbound_id in ids:
+                enqueued.append((inbound_id, session.get(InboundMessage, inbound_id) is not None))
+        runtime.enqueue(ids)
+
+    app = create_app(settings, engine=engine, enqueue=enqueue)
     with TestClient(app, follow_redirects=False) as client:
-        person = Citizen(client, engine, settings)
-
-        def enqueue(ids: Any) -> None:
-            with session_scope(engine) as session:
-                for inbound_id in ids:
-                    person.enqueued.append(
-                        (inbound_id, session.get(InboundMessage, inbound_id) is not None))
-            runtime.enqueue(ids)
-
-        app.include_router(make_contact_router(settings, engine, enqueue))
-        yield person
+        yield Citizen(client, engine, settings, enqueued)
     runtime.engine.dispose()
 
 

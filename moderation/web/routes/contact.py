@@ -1,0 +1,163 @@
+"""The public contact form's routes: the adapter around the pure checks in ``intake.webform``.
+
+A submission is stored and committed like mail from the inbox, and only then handed
+to processing. Nothing here logs or shows a submitter's address.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from intake.receipts import reference_for
+from intake.store import RawMessage, store_raw_batch
+from intake.webform import (
+    CSRF_REFUSED,
+    FIX_FIELDS,
+    HONEYPOT_REFUSED,
+    MAX_FORM_FIELDS,
+    NAME_MAX_CHARS,
+    RATE_WINDOW,
+    SUBJECT_MAX_CHARS,
+    TOO_LARGE,
+    ContactForm,
+    Refusal,
+    Submission,
+    aware,
+    body_limit,
+    build_message,
+    check_form,
+    new_message_id,
+    rate_limited_refusal,
+    retry_after,
+    submitter_hash,
+)
+from moderation.models import InboundMessage, InboundSource, utcnow
+from moderation.web.context import Ctx, DbSession, MaybeSession, WebContext
+from moderation.web.sessions import ActiveSession, csrf_valid, start_session
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+_REFERENCE = re.compile(r"OGP-\d{6,12}")
+
+
+def _limits(ctx: WebContext) -> dict[str, Any]:
+    max_chars = ctx.settings.form_max_chars
+    return {"max_chars_sq": f"{max_chars:,}".replace(",", " "),
+            "max_chars_en": f"{max_chars:,}", "max_chars": max_chars,
+            "name_max": NAME_MAX_CHARS, "subject_max": SUBJECT_MAX_CHARS}
+
+
+def _recent_submissions(session: Session, digest: str, now: datetime) -> list[datetime]:
+    statement = select(InboundMessage.created_at).where(
+        InboundMessage.source == InboundSource.FORM,
+        InboundMessage.submitter_hash == digest,
+        col(InboundMessage.created_at) > now - RATE_WINDOW,
+    )
+    return [aware(at) for at in session.exec(statement).all()]
+
+
+def _form_page(ctx: WebContext, session: Session, active: ActiveSession | None,
+               form: ContactForm, refusal: Refusal | None = None) -> Response:
+    fresh = active is None
+    if active is None:
+        active = start_session(session, None, ctx.settings.session_max_age_seconds)
+    response = ctx.render(
+        "contact.html",
+        status_code=refusal.status_code if refusal else 200,
+        user=None, csrf="",
+        form_csrf=active.record.csrf_token,
+        form=form.for_display(),
+        notice=refusal.notice if refusal else None,
+        errors=dict(refusal.errors) if refusal else {},
+        **_limits(ctx),
+    )
+    if refusal:
+        response.headers.update(refusal.headers)
+    if fresh:
+        ctx.set_cookie(response, active)
+    return response
+
+
+def _submit(ctx: WebContext, session: Session, active: ActiveSession | None,
+            csrf_token: str | None, form: ContactForm) -> Response:
+    settings = ctx.settings
+    now = utcnow()
+    if not csrf_valid(active, csrf_token):
+        log.info("contact form refused: CSRF check failed")
+        return _form_page(ctx, session, active, form, Refusal(403, CSRF_REFUSED))
+    if form.website.strip():
+        log.info("contact form refused: honeypot field filled; nothing stored")
+        return _form_page(ctx, session, active, form, Refusal(400, HONEYPOT_REFUSED))
+    checked = check_form(form, ctx.catalogue, settings.form_max_chars)
+    if not isinstance(checked, Submission):
+        log.info("contact form refused: %s", ", ".join(sorted(checked)))
+        return _form_page(ctx, session, active, form, Refusal(422, FIX_FIELDS, checked))
+    digest = submitter_hash(settings.secret_key, checked.address)
+    wait = retry_after(_recent_submissions(session, digest, now),
+                       settings.form_rate_limit_per_hour, now)
+    if wait is not None:
+        log.info("contact form refused: rate limit for submitter %s", digest[:12])
+        return _form_page(ctx, session, active, form,
+                          rate_limited_refusal(settings.form_rate_limit_per_hour, wait))
+    raw = build_message(checked, settings.mail_from, now, new_message_id(settings.mail_from))
+    [stored] = store_raw_batch(session, [RawMessage(raw=raw, source=InboundSource.FORM)])
+    row = session.get(InboundMessage, stored.inbound_id)
+    if row is not None and stored.created:
+        row.submitter_hash = digest
+        session.add(row)
+    inbound_id = stored.inbound_id
+    session.commit()
+    # Committed: only now may processing look for the row (a broker task could
+    # otherwise run before the insert is visible).
+    try:
+        if ctx.enqueue is not None:
+            ctx.enqueue([inbound_id])
+    except Exception:
+        # The message is stored and stays "received"; the citizen must not be
+        # asked to send it again (that would count against the rate limit).
+        log.exception("contact form: inbound %s stored but not handed to processing",
+                      inbound_id)
+    log.info("contact form: stored inbound %s", inbound_id)
+    return RedirectResponse(f"/contact/thanks?ref={reference_for(inbound_id)}", status_code=303)
+
+
+@router.get("/contact")
+def contact_form(ctx: Ctx, session: DbSession, active: MaybeSession,
+                 commitment: str = "") -> Response:
+    known = {label.id for label in ctx.catalogue.labels}
+    form = ContactForm(commitment=commitment if commitment in known else "")
+    return _form_page(ctx, session, active, form)
+
+
+@router.post("/contact")
+async def contact_submit(ctx: Ctx, request: Request, session: DbSession,
+                         active: MaybeSession) -> Response:
+    try:
+        # Bounded before anything is parsed: a public form must not read an
+        # arbitrarily large body into memory.
+        fields = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS,
+                                    max_part_size=body_limit(ctx.settings.form_max_chars))
+    except StarletteHTTPException:
+        return await run_in_threadpool(_form_page, ctx, session, active, ContactForm(),
+                                       Refusal(413, TOO_LARGE))
+    csrf_token = fields.get("csrf_token")
+    form = ContactForm.from_fields(fields)
+    # The session is the request's (one at a time, never two threads at once).
+    return await run_in_threadpool(
+        _submit, ctx, session, active, csrf_token if isinstance(csrf_token, str) else None,
+        form)
+
+
+@router.get("/contact/thanks")
+def contact_thanks(ctx: Ctx, ref: str = "") -> Response:
+    return ctx.render("contact_thanks.html", user=None, csrf="",
+                      ref=ref if _REFERENCE.fullmatch(ref) else None, **_limits(ctx))
