@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
 import signal
@@ -33,7 +32,8 @@ from moderation.transitions import (
     release_inbound,
     reprocess_inbound,
 )
-from moderation.users import UserError, add_user
+from moderation.users import UserError
+from workers.cli_users import USERS_COMMANDS, add_users_parser
 from workers.runtime import Runtime
 
 log = logging.getLogger("ogp_feedback")
@@ -360,18 +360,11 @@ def cmd_serve(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_users_add(runtime: Runtime, args: argparse.Namespace) -> int:
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = getpass.getpass(f"password for {args.name}: ")
+def cmd_users(runtime: Runtime, args: argparse.Namespace) -> int:
     try:
-        with session_scope(runtime.engine) as session:
-            add_user(session, args.name, args.role, password)
+        return USERS_COMMANDS[args.users_command](runtime, args)
     except UserError as error:
         raise CliError(str(error)) from error
-    print(f"user {args.name} ({args.role}) saved")
-    return 0
 
 
 def cmd_demo(runtime: Runtime, args: argparse.Namespace) -> int:
@@ -468,13 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
 
-    users = sub.add_parser("users", help="manage moderator accounts")
-    users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
-    users_add = users_sub.add_parser("add", help="add a user or reset their password")
-    users_add.add_argument("name")
-    users_add.add_argument("--role", required=True, choices=["moderator", "secretariat", "admin"])
-    users_add.add_argument("--password-stdin", action="store_true",
-                           help="read the password from the first line of standard input")
+    add_users_parser(sub)
 
     demo = sub.add_parser("demo", help="load the sample mailbox, publish, and serve")
     demo.add_argument("--no-serve", action="store_true", help="stop after publishing")
@@ -499,7 +486,7 @@ COMMANDS = {
     "notices": cmd_notices,
     "audit": cmd_audit,
     "serve": cmd_serve,
-    "users": cmd_users_add,
+    "users": cmd_users,
     "demo": cmd_demo,
 }
 

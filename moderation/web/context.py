@@ -23,6 +23,7 @@ from config.settings import Settings
 from moderation.access import ROUTE_ROLES, allows
 from moderation.db import session_scope
 from moderation.models import User
+from moderation.throttle import LoginThrottle
 from moderation.transitions import NoticePolicy
 from moderation.web.sessions import COOKIE_NAME, ActiveSession, csrf_valid, load_session
 
@@ -42,6 +43,11 @@ class WebContext:
     # Sends decision notices that are already due (after the commit); None: the sweeper does.
     send_notices: Callable[[], None] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    # Failed-login counters: one per app (in Redis when configured, shared by all processes).
+    login_throttle: LoginThrottle = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.login_throttle = LoginThrottle.from_settings(self.settings)
 
     @property
     def notice_policy(self) -> NoticePolicy:

@@ -1,18 +1,25 @@
-"""Logging in and out."""
+"""Logging in and out.
+
+The login's work (throttle, password, second factor, audit) is in
+``moderation.login``; this module turns its outcome into a page or a redirect.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from moderation.users import authenticate
+from moderation.login import LoginAttempt, log_in, log_out
+from moderation.throttle import Refusal
 from moderation.web.context import Ctx, DbSession, MaybeSession, Staff, require_csrf
 from moderation.web.sessions import COOKIE_NAME, end_session, start_session
 
 router = APIRouter()
-WRONG_LOGIN = "Emri ose fjalëkalimi është i gabuar. / Wrong user name or password."
+# One message for every failure: which part was wrong is for the audit log only.
+WRONG_LOGIN = ("Emri ose fjalëkalimi është i gabuar (ose kodi, nëse keni faktor të dytë). / "
+               "Wrong user name or password. If you set up a second factor, check the code too.")
 
 
 def safe_next(target: str) -> str:
@@ -20,6 +27,20 @@ def safe_next(target: str) -> str:
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/queue"
     return target
+
+
+def client_address(request: Request) -> str:
+    # Behind a proxy on this host, uvicorn has already taken the address from
+    # X-Forwarded-For (it trusts 127.0.0.1 by default).
+    return request.client.host if request.client else "unknown"
+
+
+def throttled_message(refusal: Refusal, seconds: int) -> str:
+    at = refusal.retry_at.strftime("%H:%M:%S")
+    unit = "sekonde" if seconds == 1 else "sekondash"
+    return (f"Shumë përpjekje të dështuara. Provoni përsëri pas {seconds} {unit} "
+            f"(në {at} UTC). / Too many failed attempts. Try again in {seconds} "
+            f"second{'' if seconds == 1 else 's'} (at {at} UTC).")
 
 
 @router.get("/login")
@@ -35,31 +56,45 @@ def login_form(ctx: Ctx, session: DbSession, active: MaybeSession,
 
 @router.post("/login")
 def login(
+    request: Request,
     ctx: Ctx,
     session: DbSession,
     active: MaybeSession,
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
+    totp: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/queue",
 ) -> Response:
     require_csrf(active, csrf_token)
     assert active is not None
-    user = authenticate(session, username, password)
-    if user is None:
+    attempt = LoginAttempt(username, password, totp, client_address(request))
+    outcome = log_in(session, ctx.login_throttle, attempt)
+    if outcome.refusal is not None:
+        seconds = outcome.refusal.seconds()
+        response = ctx.render("login.html", status_code=429, csrf=active.record.csrf_token,
+                              next=safe_next(next), user=None,
+                              error=throttled_message(outcome.refusal, seconds))
+        response.headers["Retry-After"] = str(seconds)
+        return response
+    if outcome.user is None:
         return ctx.render("login.html", status_code=401, csrf=active.record.csrf_token,
                           next=safe_next(next), user=None, error=WRONG_LOGIN)
     end_session(session, active)
-    fresh = start_session(session, user, ctx.settings.session_max_age_seconds)
-    response = RedirectResponse(safe_next(next), status_code=303)
-    ctx.set_cookie(response, fresh)
-    return response
+    fresh = start_session(session, outcome.user, ctx.settings.session_max_age_seconds)
+    # The new session is committed before this response leaves (``DbSession`` has
+    # scope="function"), so a client that follows the redirect at once is logged in.
+    redirect = RedirectResponse(safe_next(next), status_code=303)
+    ctx.set_cookie(redirect, fresh)
+    return redirect
 
 
 @router.post("/logout")
-def logout(session: DbSession, me: Staff, csrf_token: Annotated[str, Form()] = "") -> Response:
+def logout(request: Request, session: DbSession, me: Staff,
+           csrf_token: Annotated[str, Form()] = "") -> Response:
     require_csrf(me.active, csrf_token)
     end_session(session, me.active)
+    log_out(session, me.name, client_address(request))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE_NAME, path="/")
     return response
