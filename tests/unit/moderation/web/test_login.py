@@ -321,6 +321,9 @@ def test_idle_session_ends(make_browser: MakeBrowser) -> None:
 # ---------------------------------------------------------------- the login race
 
 def test_following_the_login_redirect_at_once_is_logged_in(make_browser: MakeBrowser) -> None:
+    # TestClient waits for the whole request, commit included, so it cannot show the
+    # race itself (tests/functional/test_login_race.py does, on a real server); this
+    # checks the flow a quick client takes, fifty times over.
     browser = make_browser()
     for round_ in range(50):
         browser.client.cookies.clear()
