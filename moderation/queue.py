@@ -15,7 +15,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any, Final, cast
@@ -315,37 +317,92 @@ def _beyond(cursor: Cursor, later: bool) -> ColumnElement[bool]:
                 or_(c.created_at < cursor.created_at, c.id < cursor.id))
 
 
-def _custom_plans(session: Session) -> None:
-    """Plan each queue statement for its own values, for this transaction only.
+class _CountMemo:
+    """Tab counts remembered per database, filters and MVCC snapshot (PostgreSQL only).
+
+    Counting is the costly part of a queue page (it reads every matching row, where
+    the page stops at 51). Two statements that see the same snapshot (same xmin,
+    xmax and in-progress list) see the same rows, so their counts are equal: a
+    remembered count is reused only while no transaction has committed anywhere in
+    the cluster since, which makes it exact, never stale. Paging through a filter,
+    or several moderators on the same view while no mail arrives, then counts once.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._items: OrderedDict[Hashable, dict[str, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> dict[str, int] | None:
+        with self._lock:
+            counts = self._items.get(key)
+            if counts is not None:
+                self._items.move_to_end(key)
+            return None if counts is None else dict(counts)
+
+    def put(self, key: Hashable, counts: dict[str, int]) -> None:
+        with self._lock:
+            self._items[key] = dict(counts)
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_COUNTS = _CountMemo()
+
+
+def _begin_read(session: Session) -> str | None:
+    """On PostgreSQL: custom plans for this transaction, and the snapshot to key counts by.
 
     psycopg prepares a statement it has run five times, and PostgreSQL then may
     switch to one generic plan for every value. Here the best plan depends on the
     value: a common word walks the (created_at, id) order and stops at the page
     size, a rare one reads its few rows from the GIN index. A generic plan picks one
     of the two for both, and made a common-word page five to ten times slower.
+    ``set_config(..., true)`` is ``SET LOCAL``, sent in the same round trip.
+
+    The snapshot is None when this transaction has written (its own changes are not
+    in the snapshot) or on another database: counts are then not remembered.
     """
-    session.connection().exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    snapshot, clean = session.connection().exec_driver_sql(
+        "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+        "pg_current_snapshot()::text, pg_current_xact_id_if_assigned() IS NULL").one()[1:]
+    return str(snapshot) if clean else None
 
 
 def count_statuses(session: Session, query: QueueQuery) -> dict[str, int]:
     """Comments per status under the query's filters, its status aside; plus "all"."""
+    return _count(session, query, _begin_read(session))
+
+
+def _count(session: Session, query: QueueQuery, snapshot: str | None) -> dict[str, int]:
+    key: Hashable = None
+    if snapshot is not None:
+        url = session.connection().engine.url
+        # The filters alone: status, order and page do not change the counts.
+        filters = replace(query.first_page(), status="all", sort="newest", limit=DEFAULT_LIMIT)
+        key = (url.host, url.port, url.database, filters, snapshot)
+        remembered = _COUNTS.get(key)
+        if remembered is not None:
+            return remembered
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        _custom_plans(session)
     statement = (select(COMMENT.c.status, func.count())
                  .where(*_filters(query, dialect)).group_by(COMMENT.c.status))
     counts = dict.fromkeys(STATUSES, 0)
     for status, count in session.connection().execute(statement).all():
         counts[status] = int(count)
     counts["all"] = sum(counts.values())
+    if key is not None:
+        _COUNTS.put(key, counts)
     return counts
 
 
 def fetch_queue(session: Session, query: QueueQuery, with_counts: bool = True) -> QueuePage:
     """One page of the queue, its neighbours' cursors and (by default) the tab counts."""
+    snapshot = _begin_read(session)
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        _custom_plans(session)
     c = COMMENT.c
     conditions = _filters(query, dialect)
     if query.status != "all":
@@ -383,7 +440,7 @@ def fetch_queue(session: Session, query: QueueQuery, with_counts: bool = True) -
         next_cursor = query.before.encode()
     for item in items:
         del item["_created_at"]
-    counts = count_statuses(session, query) if with_counts else {}
+    counts = _count(session, query, snapshot) if with_counts else {}
     return QueuePage(items=items, next=next_cursor, prev=prev_cursor, counts=counts)
 
 

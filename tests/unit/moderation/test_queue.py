@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, bindparam, text
+from sqlalchemy import Engine, bindparam, event, text
 from sqlmodel import Session
 from sqlmodel.sql.sqltypes import UTCDateTime
 
@@ -222,6 +222,47 @@ def test_items_keep_the_list_comments_keys_and_add_version_channel_created_at(
     assert item["commitments"]  # the classifier's labels
     assert item["version"] == 1
     assert item["channel"] == "import"
+
+
+POSTGRESQL_ONLY = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+def test_tab_counts_follow_every_commit(engine: Engine) -> None:
+    first = insert_comment(engine, commitments=("9",))
+    assert page(engine, commitment="9").counts["pending"] == 1
+    insert_comment(engine, commitments=("9",), created_at=T0 + timedelta(minutes=1))
+    assert page(engine, commitment="9").counts["pending"] == 2
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE comment SET status = 'approved' WHERE id = :id"),
+                     {"id": first})
+    counts = page(engine, commitment="9").counts
+    assert (counts["pending"], counts["approved"], counts["all"]) == (1, 1, 2)
+
+
+@POSTGRESQL_ONLY
+def test_counts_of_an_unchanged_database_are_not_counted_again(engine: Engine) -> None:
+    insert_comment(engine, commitments=("9",))
+    insert_comment(engine, commitments=("9",), created_at=T0 + timedelta(minutes=1))
+    counted: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "GROUP BY" in statement:
+            counted.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    first = page(engine, commitment="9", limit="1")
+    assert first.next is not None
+    # The next page, another status tab: same filters, same snapshot, no new count.
+    page(engine, commitment="9", limit="1", after=first.next)
+    page(engine, commitment="9", status="approved")
+    assert len(counted) == 1
+    page(engine, commitment="4")  # other filters: counted
+    assert len(counted) == 2
+    with engine.begin() as conn:  # any commit ends the snapshot
+        conn.execute(text("UPDATE comment SET status = 'rejected' WHERE id = (SELECT min(id) "
+                          "FROM comment)"))
+    assert page(engine, commitment="9").counts["rejected"] == 1
+    assert len(counted) == 3
 
 
 # ---------------------------------------------------------------- keyset pages
