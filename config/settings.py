@@ -13,6 +13,13 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def is_redis_url(url: str | None) -> bool:
+    return bool(url) and str(url).startswith(REDIS_SCHEMES)
+
+
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "changethis", "secret", "please-change"})
 
 
@@ -185,6 +192,16 @@ class Settings(BaseSettings):
         if self.decision_notices is not None:
             return self.decision_notices
         return self.environment is Environment.PRODUCTION
+
+    @property
+    def redis_url(self) -> str | None:
+        """Redis for the poller lock and the login counters: ``OGP_LOCK_URL``, else the
+        broker when it is Redis; ``None`` without Redis (the demo)."""
+        if is_redis_url(self.lock_url):
+            return self.lock_url
+        if is_redis_url(self.broker_url):
+            return self.broker_url
+        return None
 
     @property
     def imap_configured(self) -> bool:

@@ -22,7 +22,7 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from config.settings import Settings
+from config.settings import Settings, is_redis_url
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +43,6 @@ end
 return 0
 """
 
-REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
-
-
 class LockConfigError(ValueError):
     pass
 
@@ -60,13 +57,9 @@ def mailbox_lock_key(host: str, user: str, mailbox: str) -> str:
 
 def lock_url(settings: Settings) -> str | None:
     """``OGP_LOCK_URL``, else the broker when it is Redis; ``None`` means no lock."""
-    if settings.lock_url:
-        if not settings.lock_url.startswith(REDIS_SCHEMES):
-            raise LockConfigError("OGP_LOCK_URL must be a redis://, rediss:// or unix:// URL")
-        return settings.lock_url
-    if settings.broker_url and settings.broker_url.startswith(REDIS_SCHEMES):
-        return settings.broker_url
-    return None
+    if settings.lock_url and not is_redis_url(settings.lock_url):
+        raise LockConfigError("OGP_LOCK_URL must be a redis://, rediss:// or unix:// URL")
+    return settings.redis_url
 
 
 class RedisLock:

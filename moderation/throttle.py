@@ -34,7 +34,6 @@ from config.settings import Settings
 log = logging.getLogger(__name__)
 
 NAMESPACE = "ogp-feedback-login"
-REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 # A login must not hang on a stuck Redis; on an error we count in the process instead.
 REDIS_TIMEOUT_SECONDS = 2.0
 
@@ -43,11 +42,7 @@ T = TypeVar("T")
 
 def storage_url(settings: Settings) -> str | None:
     """The Redis the counters live in (as for the poller lock); ``None``: in the process."""
-    if settings.lock_url and settings.lock_url.startswith(REDIS_SCHEMES):
-        return settings.lock_url
-    if settings.broker_url and settings.broker_url.startswith(REDIS_SCHEMES):
-        return settings.broker_url
-    return None
+    return settings.redis_url
 
 
 def _key(value: str) -> str:

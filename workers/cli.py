@@ -277,10 +277,7 @@ def cmd_reject(runtime: Runtime, args: argparse.Namespace) -> int:
 
 
 def _notice_policy(runtime: Runtime) -> NoticePolicy:
-    from datetime import timedelta
-
-    return NoticePolicy(enabled=runtime.settings.decision_notices_enabled,
-                        undo_window=timedelta(seconds=runtime.settings.undo_seconds))
+    return NoticePolicy.from_settings(runtime.settings)
 
 
 def cmd_audit(runtime: Runtime, args: argparse.Namespace) -> int:

@@ -18,10 +18,6 @@ _PRIORITY_SEPARATOR = "\x06\x16"
 _PRIORITY_STEPS = (3, 6, 9)
 
 
-def is_redis_url(url: str | None) -> bool:
-    return bool(url) and str(url).startswith(("redis://", "rediss://", "unix://"))
-
-
 @dataclass(frozen=True)
 class RedisProbes:
     ping: Callable[[], bool]

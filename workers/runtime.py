@@ -94,9 +94,10 @@ class Runtime:
 
     def web_app(self) -> FastAPI:
         """The moderation UI, the contact form, the published site and the operations view."""
+        from config.settings import is_redis_url
         from moderation.web.app import create_app
         from moderation.web.ops import make_ops_router
-        from workers.ops import is_redis_url, redis_probes
+        from workers.ops import redis_probes
 
         app = create_app(self.settings, engine=self.engine, catalogue=self.catalogue,
                          enqueue=self.enqueue, send_notices=self.send_notices)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -20,7 +19,7 @@ from sqlmodel import Session
 
 from config.catalogue import Catalogue
 from config.settings import Settings
-from moderation.access import ROUTE_ROLES, allows
+from moderation.access import ROUTE_ROLES, Public, Roles, allows
 from moderation.db import session_scope
 from moderation.models import User
 from moderation.throttle import LoginThrottle
@@ -51,8 +50,7 @@ class WebContext:
 
     @property
     def notice_policy(self) -> NoticePolicy:
-        return NoticePolicy(enabled=self.settings.decision_notices_enabled,
-                            undo_window=timedelta(seconds=self.settings.undo_seconds))
+        return NoticePolicy.from_settings(self.settings)
 
     def render(self, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         html = self.templates.get_template(name).render(catalogue=self.catalogue,
@@ -87,7 +85,14 @@ def db(ctx: Ctx) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(db, scope="function")]
 
 
+def _required_roles(request: Request) -> Roles | Public | None:
+    path = getattr(request.scope.get("route"), "path", None)
+    return ROUTE_ROLES.get((request.method, path or ""))
+
+
 def current(request: Request, session: DbSession, ctx: Ctx) -> ActiveSession | None:
+    # Every route uses this one session (and transaction) of the request: on SQLite a
+    # second writer in the same request would wait for this one.
     return load_session(session, request.cookies.get(COOKIE_NAME),
                         idle_seconds=ctx.settings.session_idle_seconds)
 
@@ -122,10 +127,9 @@ Staff = Annotated[StaffSession, Depends(staff)]
 
 def authorize(request: Request, active: MaybeSession) -> None:
     """The one role check: the route's entry in ``ROUTE_ROLES`` against the user's role."""
-    route = request.scope.get("route")
-    path = getattr(route, "path", None)
-    required = ROUTE_ROLES.get((request.method, path or ""))
+    required = _required_roles(request)
     if required is None:
+        path = getattr(request.scope.get("route"), "path", None)
         # Fail closed: a route nobody declared is nobody's.
         raise HTTPException(403, f"{request.method} {path} has no entry in the role table.")
     if allows(required, None):
