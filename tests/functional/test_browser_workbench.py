@@ -113,7 +113,8 @@ def test_keyboard_search_bulk_claims_and_undo(settings: Settings, server: str,
     for done in range(1, 4):
         before = ana.current_url
         press(ana, "a")
-        wait_until(lambda: ana.current_url != before, 10, "the next comment after approving")
+        wait_until(lambda was=before: ana.current_url != was, 10,
+                   "the next comment after approving")
         wait_until(lambda count=done: len(queue(settings, "approved")) == count, 10,
                    f"{done} approved")
     # The page after a decision offers to undo it; '?' shows the shortcuts.
@@ -149,7 +150,7 @@ def test_keyboard_search_bulk_claims_and_undo(settings: Settings, server: str,
 
     # Two moderators open the same comment: the second sees who holds it, and its
     # approve, made from the version it saw, is refused once the first decided.
-    [left] = [item for item in queue(settings, "pending")][:1]
+    left = queue(settings, "pending")[0]
     ana.get(f"{server}/comments/{left['id']}")
     ben = browsers()
     log_in(ben, server, "ben")
@@ -168,4 +169,5 @@ def test_keyboard_search_bulk_claims_and_undo(settings: Settings, server: str,
     actions = [line.split(",")[2:4] for line in audit.stdout.splitlines()[1:]]
     assert actions.count(["ana", "approve"]) == 6
     assert ["ana", "undo"] in actions
-    assert ["ana", "login"] in actions and ["ben", "login"] in actions
+    assert ["ana", "login"] in actions
+    assert ["ben", "login"] in actions

@@ -7,7 +7,6 @@ included), so a route added without an entry in ``ROUTE_ROLES`` fails here.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,7 +67,7 @@ class App:
 
 
 @pytest.fixture
-def app(settings: Settings, make_runtime: Any) -> Iterator[App]:
+def app(settings: Settings, make_runtime: Any) -> App:
     runtime: Runtime = make_runtime(derive(settings, receipts=False))
     comment_id = make_comment(runtime.engine)
     with session_scope(runtime.engine) as session:
@@ -78,7 +77,7 @@ def app(settings: Settings, make_runtime: Any) -> Iterator[App]:
         comment = session.get(Comment, comment_id)
         assert comment is not None
         inbound_id = comment.inbound_id
-    yield App(runtime, comment_id, inbound_id)
+    return App(runtime, comment_id, inbound_id)
 
 
 def routes_of(app: App) -> set[tuple[str, str]]:
