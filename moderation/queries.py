@@ -11,42 +11,7 @@ from sqlalchemy import func
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
-from moderation.models import Comment, InboundMessage
-from moderation.public import commitments_by_comment
-
-STATUS_CHOICES = ("pending", "approved", "rejected", "published", "withdrawn", "all")
-
-
-def list_comments(
-    session: Session, status: str = "pending", limit: int | None = None, after_id: int = 0
-) -> list[dict[str, Any]]:
-    statement = (
-        select(Comment, InboundMessage.message_id)
-        .join(InboundMessage, col(InboundMessage.id) == col(Comment.inbound_id))
-        .where(col(Comment.id) > after_id)
-        .order_by(col(Comment.id))
-    )
-    if status != "all":
-        statement = statement.where(Comment.status == status)
-    if limit is not None:
-        statement = statement.limit(limit)
-    rows = session.exec(statement).all()
-    labels = commitments_by_comment(session, [c.id for c, _ in rows if c.id is not None])
-    return [
-        {
-            "id": comment.id,
-            "status": comment.status,
-            "subject": comment.subject,
-            "commitments": labels.get(comment.id or 0, []),
-            "language": comment.language,
-            "message_id": message_id,
-            "inbound_id": comment.inbound_id,
-            "received_at": comment.received_at.isoformat() if comment.received_at else None,
-            "reject_reason": comment.reject_reason,
-        }
-        for comment, message_id in rows
-    ]
-
+from moderation.models import InboundMessage
 
 INBOUND_STATUS_CHOICES = ("received", "processed", "quarantined", "failed", "all")
 
@@ -69,11 +34,6 @@ def list_inbound(
         item["created_at"] = item["created_at"].isoformat()
         items.append(item)
     return items
-
-
-def count_by_status(session: Session) -> dict[str, int]:
-    rows = session.exec(select(Comment.status, func.count()).group_by(Comment.status)).all()
-    return dict(rows)
 
 
 def inbound_outcomes(session: Session, inbound_ids: list[int]) -> dict[str, int]:

@@ -445,7 +445,7 @@ def fetch_queue(session: Session, query: QueueQuery, with_counts: bool = True) -
 
 
 def _items(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The keys ``moderation.queries.list_comments`` has always given, and a few more."""
+    """The keys the queue has always listed, and a few more (version, channel, created_at)."""
     ids = [row["id"] for row in rows]
     labels = commitments_by_comment(session, ids)
     inbound_ids = [row["inbound_id"] for row in rows]

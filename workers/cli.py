@@ -18,12 +18,8 @@ from config.settings import Settings, load_settings
 from moderation.catalogue_sync import sync_catalogue
 from moderation.db import migrate, schema_is_current, session_scope
 from moderation.models import RejectCode, User
-from moderation.queries import (
-    INBOUND_STATUS_CHOICES,
-    STATUS_CHOICES,
-    inbound_outcomes,
-    list_inbound,
-)
+from moderation.queries import INBOUND_STATUS_CHOICES, inbound_outcomes, list_inbound
+from moderation.queue import STATUS_CHOICES
 from moderation.transitions import (
     NoticePolicy,
     TransitionError,
