@@ -35,7 +35,7 @@ def run_demo(runtime: Runtime, serve: bool, host: str, port: int) -> int:
 
     password = secrets.token_urlsafe(12)
     with session_scope(runtime.engine) as session:
-        add_user(session, DEMO_USER, "moderator", password)
+        add_user(session, DEMO_USER, "admin", password)
 
     with session_scope(runtime.engine) as session:
         decided = session.exec(
@@ -62,7 +62,7 @@ def run_demo(runtime: Runtime, serve: bool, host: str, port: int) -> int:
     print(f"  moderation UI : http://{host}:{port}/")
     print(f"  public site   : http://{host}:{port}/site/")
     print(f"  contact form  : http://{host}:{port}/contact")
-    print(f"  login         : {DEMO_USER} / {password}")
+    print(f"  login         : {DEMO_USER} / {password}  (role admin: every page can be tried)")
     print()
     if not serve:
         return 0

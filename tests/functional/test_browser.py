@@ -56,6 +56,8 @@ def test_moderator_approves_in_browser(settings: Settings, browser: webdriver.Ch
     browser.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
     wait_until(lambda: browser.current_url.endswith("/queue"), 10, "redirect to the queue")
 
+    wait_until(lambda: browser.find_elements(By.PARTIAL_LINK_TEXT, "Tax revenue data"), 10,
+               "the queue lists the comment")
     browser.find_element(By.PARTIAL_LINK_TEXT, "Tax revenue data").click()
     preview = browser.find_element(By.CLASS_NAME, "published-preview")
     assert hostile.token in preview.text
@@ -68,7 +70,8 @@ def test_moderator_approves_in_browser(settings: Settings, browser: webdriver.Ch
     browser.save_screenshot(str(tmp_path / "comment.png"))
 
     browser.find_element(By.CSS_SELECTOR, "form[action$='/approve'] button").click()
-    wait_until(lambda: browser.current_url.endswith("/queue"), 10, "back to the queue")
+    # The last pending comment decided: back to the queue, with an offer to undo it.
+    wait_until(lambda: "/queue?decided=" in browser.current_url, 10, "back to the queue")
     approved = json.loads(run_cli(settings, "queue", "--status", "approved", "--json").stdout)
     assert [item["subject"] for item in approved] == ["Tax revenue data"]
 

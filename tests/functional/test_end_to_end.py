@@ -76,12 +76,16 @@ def test_mail_to_published_site(settings: Settings, dovecot: Dovecot, imap_user:
             assert page.status_code == 200
             token = TOKEN.search(page.text)
             assert token, page.text
+            # Every form names the version it was made from.
+            version = re.search(r'name="version" value="(\d+)"', page.text)
+            assert version, page.text
             if token.group(0) in rejected_tokens:
                 response = client.post(f"/comments/{item['id']}/reject",
-                                       data={"csrf_token": csrf, "reason": "Off topic test"})
+                                       data={"csrf_token": csrf, "reason": "Off topic test",
+                                             "version": version.group(1)})
             else:
                 response = client.post(f"/comments/{item['id']}/approve",
-                                       data={"csrf_token": csrf})
+                                       data={"csrf_token": csrf, "version": version.group(1)})
             assert response.status_code == 303, response.text
     server.stop()
 

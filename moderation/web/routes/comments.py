@@ -7,6 +7,7 @@ and a page that lists what changed since, and by whom.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
 
@@ -197,44 +198,41 @@ def reject_comment(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
     return _decided(ctx, session, comment_id, notify=True)
 
 
-@router.post("/comments/{comment_id}/edit")
-def edit_comment(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
-                 csrf_token: Csrf = "", version: Version = None,
-                 text: Annotated[str, Form()] = "") -> Response:
+def _change(ctx: WebContext, session: Session, me: StaffSession, comment_id: int,
+            csrf_token: str, apply: Callable[[], object]) -> Response:
+    """A change that keeps the moderator on the comment: applied, or the 409/400 page."""
     require_csrf(me.active, csrf_token)
     try:
-        edit(session, comment_id, me.name, text, ctx.format_text, _required(version))
+        apply()
     except TransitionError as error:
         return _conflict(ctx, session, me, comment_id, error)
     session.commit()
     return RedirectResponse(f"/comments/{comment_id}", status_code=303)
+
+
+@router.post("/comments/{comment_id}/edit")
+def edit_comment(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
+                 csrf_token: Csrf = "", version: Version = None,
+                 text: Annotated[str, Form()] = "") -> Response:
+    return _change(ctx, session, me, comment_id, csrf_token, lambda: edit(
+        session, comment_id, me.name, text, ctx.format_text, _required(version)))
 
 
 @router.post("/comments/{comment_id}/reclassify")
 def reclassify_comment(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
                        csrf_token: Csrf = "", version: Version = None,
                        commitments: Annotated[list[str] | None, Form()] = None) -> Response:
-    require_csrf(me.active, csrf_token)
     known = [label.id for label in ctx.catalogue.labels]
-    try:
-        reclassify(session, comment_id, me.name, commitments or [], known, _required(version))
-    except TransitionError as error:
-        return _conflict(ctx, session, me, comment_id, error)
-    session.commit()
-    return RedirectResponse(f"/comments/{comment_id}", status_code=303)
+    return _change(ctx, session, me, comment_id, csrf_token, lambda: reclassify(
+        session, comment_id, me.name, commitments or [], known, _required(version)))
 
 
 @router.post("/comments/{comment_id}/undo")
 def undo_decision(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
                   csrf_token: Csrf = "", version: Version = None) -> Response:
-    require_csrf(me.active, csrf_token)
-    try:
-        undo(session, comment_id, me.name, timedelta(seconds=ctx.settings.undo_seconds),
-             _required(version))
-    except TransitionError as error:
-        return _conflict(ctx, session, me, comment_id, error)
-    session.commit()
-    return RedirectResponse(f"/comments/{comment_id}", status_code=303)
+    window = timedelta(seconds=ctx.settings.undo_seconds)
+    return _change(ctx, session, me, comment_id, csrf_token, lambda: undo(
+        session, comment_id, me.name, window, _required(version)))
 
 
 @router.post("/comments/{comment_id}/claim")
