@@ -81,8 +81,8 @@ def _render_comment(ctx: WebContext, session: Session, me: StaffSession, comment
         attachments=attachments, labels=[ctx.catalogue.label(label) for label in labels],
         label_ids=set(labels), user=me.user, csrf=me.csrf, error=error,
         holder=claim_holder(comment, now), me=me.name,
-        next_id=_neighbour(session, comment_id, newer=True),
-        prev_id=_neighbour(session, comment_id, newer=False),
+        next_id=_neighbour(session, comment_id, older=True),
+        prev_id=_neighbour(session, comment_id, older=False),
         reasons=REJECT_REASONS.values(), history=history, notice=notice,
         diff=_diff(comment) if comment.edited_text is not None else None,
         undo_until=_undo_until(ctx, comment, notice),
@@ -119,22 +119,24 @@ def _diff(comment: Comment) -> list[tuple[str, str]]:
     return [(line[0], line[2:]) for line in difflib.ndiff(before, after) if line[:1] in "+- "]
 
 
-def _neighbour(session: Session, comment_id: int, newer: bool) -> int | None:
-    """The next (or previous) pending comment in the queue's order (oldest first)."""
+def _neighbour(session: Session, comment_id: int, older: bool) -> int | None:
+    """The pending comment below (older) or above (newer) this one in the queue, which
+    lists newest first."""
     statement = select(Comment.id).where(Comment.status == CommentStatus.PENDING)
-    if newer:
-        statement = statement.where(col(Comment.id) > comment_id).order_by(col(Comment.id))
-    else:
+    if older:
         statement = statement.where(col(Comment.id) < comment_id).order_by(
             col(Comment.id).desc())
+    else:
+        statement = statement.where(col(Comment.id) > comment_id).order_by(col(Comment.id))
     return session.exec(statement.limit(1)).first()
 
 
 def _first_pending(session: Session, other_than: int) -> int | None:
+    """After a decision: the next pending comment down the queue, else the newest one."""
     statement = (
         select(Comment.id)
         .where(Comment.status == CommentStatus.PENDING, col(Comment.id) != other_than)
-        .order_by(col(Comment.id) <= other_than, col(Comment.id))
+        .order_by(col(Comment.id) > other_than, col(Comment.id).desc())
         .limit(1)
     )
     return session.exec(statement).first()

@@ -370,3 +370,19 @@ def test_logout_ends_the_session(browser: Browser) -> None:
     response = browser.client.post("/logout", data={"csrf_token": csrf})
     assert response.status_code == 303
     assert browser.client.get("/queue").status_code == 303
+
+
+@SQLITE_ONLY
+def test_next_and_previous_follow_the_queue_newest_first(browser: Browser) -> None:
+    oldest, middle, newest = (make_comment(browser.engine, text=f"Komenti {n}.") for n in "abc")
+    csrf = browser.log_in()
+    page = browser.client.get(f"/comments/{middle}").text
+    assert f'id="next-comment" rel="next" href="/comments/{oldest}"' in page
+    assert f'id="prev-comment" rel="prev" href="/comments/{newest}"' in page
+    response = browser.client.post(f"/comments/{newest}/approve",
+                                   data={"csrf_token": csrf, "version": 1})
+    assert response.headers["location"] == f"/comments/{middle}?decided={newest}"
+    response = browser.client.post(f"/comments/{oldest}/approve",
+                                   data={"csrf_token": csrf, "version": 1})
+    # Nothing older is left: back to the top of the queue.
+    assert response.headers["location"] == f"/comments/{middle}?decided={oldest}"
