@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from sqlmodel import Session, select
@@ -366,6 +367,16 @@ def cmd_demo(runtime: Runtime, args: argparse.Namespace) -> int:
     return run_demo(runtime, serve=not args.no_serve, host=args.host, port=args.port)
 
 
+Command = Callable[[Runtime, argparse.Namespace], int]
+
+
+def command(sub: Any, name: str, handler: Command, help: str) -> argparse.ArgumentParser:
+    """A subcommand and the function that runs it, declared together."""
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ogp-feedback",
@@ -374,20 +385,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("init", help="create or migrate the database and load the catalogue")
+    command(sub, "init", cmd_init, help="create or migrate the database and load the catalogue")
 
-    poll = sub.add_parser("poll", help="fetch mail from the IMAP inbox")
+    poll = command(sub, "poll", cmd_poll, help="fetch mail from the IMAP inbox")
     poll.add_argument("--once", action="store_true", help="one round, then exit")
 
-    imp = sub.add_parser("import", help="import an mbox file, a Maildir or a folder of .eml")
+    imp = command(sub, "import", cmd_import,
+                  help="import an mbox file, a Maildir or a folder of .eml")
     imp.add_argument("paths", nargs="+", metavar="PATH")
     imp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
-    worker = sub.add_parser("worker", help="run a Celery worker (needs OGP_BROKER_URL)")
+    worker = command(sub, "worker", cmd_worker, help="run a Celery worker (needs OGP_BROKER_URL)")
     worker.add_argument("--concurrency", type=int, default=2)
     worker.add_argument("--loglevel", default="INFO")
 
-    queue = sub.add_parser("queue", help="list comments (a page at a time, newest first)")
+    queue = command(sub, "queue", cmd_queue, help="list comments (a page at a time, newest first)")
     queue.add_argument("--status", choices=STATUS_CHOICES, default="pending")
     queue.add_argument("--commitment", metavar="1-10|general")
     queue.add_argument("--component", metavar="ID", help="a component id of the catalogue")
@@ -402,11 +414,11 @@ def build_parser() -> argparse.ArgumentParser:
     queue.add_argument("--before", metavar="CURSOR", help="the page before this cursor")
     queue.add_argument("--json", action="store_true", help="print a JSON list")
 
-    approve_p = sub.add_parser("approve", help="approve comments")
+    approve_p = command(sub, "approve", cmd_approve, help="approve comments")
     approve_p.add_argument("ids", nargs="+", type=int, metavar="ID")
     approve_p.add_argument("--as", dest="actor", required=True, metavar="USER")
 
-    reject_p = sub.add_parser("reject", help="reject comments with a reason")
+    reject_p = command(sub, "reject", cmd_reject, help="reject comments with a reason")
     reject_p.add_argument("ids", nargs="+", type=int, metavar="ID")
     reject_p.add_argument("--reason-code", metavar="CODE",
                           choices=[code.value for code in RejectCode],
@@ -415,24 +427,27 @@ def build_parser() -> argparse.ArgumentParser:
     reject_p.add_argument("--reason", metavar="TEXT", help="the moderator's own words")
     reject_p.add_argument("--as", dest="actor", required=True, metavar="USER")
 
-    inbound = sub.add_parser("inbound", help="list inbound messages and why any were set aside")
+    inbound = command(sub, "inbound", cmd_inbound,
+                      help="list inbound messages and why any were set aside")
     inbound.add_argument("--status", choices=INBOUND_STATUS_CHOICES, default="all")
     inbound.add_argument("--json", action="store_true", help="print a JSON list")
 
-    release = sub.add_parser("release", help="send quarantined messages into processing")
+    release = command(sub, "release", cmd_release, help="send quarantined messages into processing")
     release.add_argument("ids", nargs="+", type=int, metavar="ID")
     release.add_argument("--as", dest="actor", required=True, metavar="USER")
 
-    reprocess = sub.add_parser("reprocess", help="retry failed messages (dead letters)")
+    reprocess = command(sub, "reprocess", cmd_reprocess,
+                        help="retry failed messages (dead letters)")
     reprocess.add_argument("ids", nargs="+", type=int, metavar="ID")
     reprocess.add_argument("--as", dest="actor", metavar="USER",
                            help="recorded in the audit log (default: 'cli', an operator)")
 
-    sweep_p = sub.add_parser("sweep", help="hand stuck messages and receipts on again, once")
+    sweep_p = command(sub, "sweep", cmd_sweep,
+                      help="hand stuck messages and receipts on again, once")
     sweep_p.add_argument("--older-than", type=float, metavar="SECONDS",
                          help="default: OGP_SWEEP_AFTER_SECONDS")
 
-    audit = sub.add_parser("audit", help="print the audit log (append-only)")
+    audit = command(sub, "audit", cmd_audit, help="print the audit log (append-only)")
     audit.add_argument("--csv", action="store_true", help="CSV with every column, oldest first")
     audit.add_argument("--actor", metavar="USER")
     audit.add_argument("--action", metavar="ACTION", help="e.g. approve, reject, login-failed")
@@ -441,47 +456,30 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--until", metavar="YYYY-MM-DD", help="up to the start of this day")
     audit.add_argument("--limit", type=int, metavar="N", help="the newest N events only")
 
-    notices = sub.add_parser("notices", help="list decision notices to citizens; send due ones")
+    notices = command(sub, "notices", cmd_notices,
+                      help="list decision notices to citizens; send due ones")
     notices.add_argument("--send", action="store_true",
                          help="first send every notice that is due (safe beside the sweeper)")
     notices.add_argument("--json", action="store_true", help="print a JSON list")
 
-    publish = sub.add_parser("publish", help="render approved comments into the static site")
+    publish = command(sub, "publish", cmd_publish,
+                      help="render approved comments into the static site")
     publish.add_argument("--out", metavar="DIR", help="default: OGP_SITE_DIR")
     publish.add_argument("--as", dest="actor", default="publisher", metavar="USER")
 
-    serve = sub.add_parser("serve", help="serve the moderation UI and the published site")
+    serve = command(sub, "serve", cmd_serve, help="serve the moderation UI and the published site")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
 
-    add_users_parser(sub)
+    add_users_parser(sub).set_defaults(handler=cmd_users)
 
-    demo = sub.add_parser("demo", help="load the sample mailbox, publish, and serve")
+    demo = command(sub, "demo", cmd_demo, help="load the sample mailbox, publish, and serve")
     demo.add_argument("--no-serve", action="store_true", help="stop after publishing")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
     return parser
 
 
-COMMANDS = {
-    "init": cmd_init,
-    "poll": cmd_poll,
-    "import": cmd_import,
-    "worker": cmd_worker,
-    "queue": cmd_queue,
-    "approve": cmd_approve,
-    "reject": cmd_reject,
-    "inbound": cmd_inbound,
-    "release": cmd_release,
-    "reprocess": cmd_reprocess,
-    "sweep": cmd_sweep,
-    "publish": cmd_publish,
-    "notices": cmd_notices,
-    "audit": cmd_audit,
-    "serve": cmd_serve,
-    "users": cmd_users,
-    "demo": cmd_demo,
-}
 
 
 NEEDS_NO_SCHEMA = frozenset({"init", "demo", "worker"})
@@ -506,7 +504,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command not in NEEDS_NO_SCHEMA and not schema_is_current(runtime.engine):
             raise CliError("the database is not initialised or is out of date; "
                            "run 'ogp-feedback init' first")
-        return COMMANDS[args.command](runtime, args)
+        handler: Command = args.handler
+        return handler(runtime, args)
     except CliError as error:
         print(f"ogp-feedback: {error}", file=sys.stderr)
         return 2

@@ -122,7 +122,7 @@ USERS_COMMANDS: dict[str, Command] = {
 }
 
 
-def add_users_parser(sub: Any) -> None:
+def add_users_parser(sub: Any) -> argparse.ArgumentParser:
     """``users`` and its actions, on the top-level subparsers ``sub``."""
     users = sub.add_parser("users", help="manage staff accounts (audited as 'cli')")
     actions = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
@@ -156,3 +156,4 @@ def add_users_parser(sub: Any) -> None:
                                            "the otpauth:// URI once)")
     totp.add_argument("name")
     totp.add_argument("--disable", action="store_true", help="remove the second factor")
+    return users  # type: ignore[no-any-return]
