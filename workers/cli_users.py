@@ -124,7 +124,8 @@ USERS_COMMANDS: dict[str, Command] = {
 
 def add_users_parser(sub: Any) -> argparse.ArgumentParser:
     """``users`` and its actions, on the top-level subparsers ``sub``."""
-    users: argparse.ArgumentParser = sub.add_parser("users", help="manage staff accounts (audited as 'cli')")
+    users: argparse.ArgumentParser = sub.add_parser(
+        "users", help="manage staff accounts (audited as 'cli')")
     actions = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
 
     add = actions.add_parser("add", help="add a user (or reset an existing one's password "
