@@ -347,7 +347,7 @@ def claim_holder(comment: Comment, now: datetime) -> str | None:
 
 
 def claim(session: Session, comment_id: int, actor: str, duration: timedelta,
-          take_over: bool = False) -> Comment:
+          take_over: bool = False, expected_version: int | None = None) -> Comment:
     """Hold the comment for ``duration`` unless someone else does (``take_over`` is audited).
 
     A claim is not a change of the comment: it does not bump the version, so the
@@ -355,6 +355,8 @@ def claim(session: Session, comment_id: int, actor: str, duration: timedelta,
     """
     now = utcnow()
     comment = _load(session, comment_id)
+    if expected_version is not None and comment.version != expected_version:
+        raise StaleVersionError(comment_id, expected_version, comment.version)
     holder = claim_holder(comment, now)
     if holder is not None and holder != actor:
         if not take_over:
@@ -369,8 +371,11 @@ def claim(session: Session, comment_id: int, actor: str, duration: timedelta,
     return comment
 
 
-def release_claim(session: Session, comment_id: int, actor: str) -> Comment:
+def release_claim(session: Session, comment_id: int, actor: str,
+                  expected_version: int | None = None) -> Comment:
     comment = _load(session, comment_id)
+    if expected_version is not None and comment.version != expected_version:
+        raise StaleVersionError(comment_id, expected_version, comment.version)
     if comment.claimed_by == actor:
         comment.claimed_by = None
         comment.claimed_until = None

@@ -239,24 +239,21 @@ def undo_decision(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
 
 @router.post("/comments/{comment_id}/claim")
 def take_over(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
-              csrf_token: Csrf = "") -> Response:
-    require_csrf(me.active, csrf_token)
-    if session.get(Comment, comment_id) is None:
-        raise HTTPException(404, f"No comment #{comment_id}.")
-    claim(session, comment_id, me.name, timedelta(seconds=ctx.settings.claim_seconds),
-          take_over=True)
-    session.commit()
-    return RedirectResponse(f"/comments/{comment_id}", status_code=303)
+              csrf_token: Csrf = "", version: Version = None) -> Response:
+    duration = timedelta(seconds=ctx.settings.claim_seconds)
+    return _change(ctx, session, me, comment_id, csrf_token, lambda: claim(
+        session, comment_id, me.name, duration, take_over=True,
+        expected_version=_required(version)))
 
 
 @router.post("/comments/{comment_id}/unclaim")
-def unclaim(session: DbSession, me: Staff, comment_id: int, csrf_token: Csrf = "") -> Response:
-    require_csrf(me.active, csrf_token)
-    if session.get(Comment, comment_id) is None:
-        raise HTTPException(404, f"No comment #{comment_id}.")
-    release_claim(session, comment_id, me.name)
-    session.commit()
-    return RedirectResponse("/queue", status_code=303)
+def unclaim(ctx: Ctx, session: DbSession, me: Staff, comment_id: int, csrf_token: Csrf = "",
+            version: Version = None) -> Response:
+    response = _change(ctx, session, me, comment_id, csrf_token, lambda: release_claim(
+        session, comment_id, me.name, expected_version=_required(version)))
+    if response.status_code == 303:
+        return RedirectResponse("/queue", status_code=303)
+    return response
 
 
 def _required(version: int | None) -> int:

@@ -386,3 +386,30 @@ def test_next_and_previous_follow_the_queue_newest_first(browser: Browser) -> No
                                    data={"csrf_token": csrf, "version": 1})
     # Nothing older is left: back to the top of the queue.
     assert response.headers["location"] == f"/comments/{middle}?decided={oldest}"
+
+
+@SQLITE_ONLY
+def test_every_form_on_a_comment_carries_csrf_and_version(browser: Browser) -> None:
+    comment_id = make_comment(browser.engine)
+    browser.log_in()
+    page = browser.client.get(f"/comments/{comment_id}").text
+    forms = re.findall(r'<form[^>]*method="post"[^>]*action="(/comments/[^"]+)"[^>]*>(.*?)</form>',
+                       page, re.S)
+    assert {action.rsplit("/", 1)[1] for action, _ in forms} == {
+        "approve", "reject", "edit", "reclassify", "unclaim"}
+    for action, body in forms:
+        assert 'name="csrf_token"' in body, action
+        assert 'name="version" value="1"' in body, action
+
+
+@SQLITE_ONLY
+def test_a_stale_take_over_is_refused(browser: Browser) -> None:
+    comment_id = make_comment(browser.engine)
+    csrf = browser.log_in()
+    browser.client.post(f"/comments/{comment_id}/approve", data={"csrf_token": csrf, "version": 1})
+    response = browser.client.post(f"/comments/{comment_id}/claim",
+                                   data={"csrf_token": csrf, "version": 1})
+    assert response.status_code == 409
+    assert "changed since you opened it" in response.text
+    response = browser.client.post(f"/comments/{comment_id}/unclaim", data={"csrf_token": csrf})
+    assert response.status_code == 400
