@@ -322,3 +322,56 @@ class LabelledExample(SQLModel, table=True):
     source: str = Field(max_length=16)  # "reclassify" or "approve"
     actor: str = Field(max_length=64)
     at: datetime = Field(default_factory=utcnow)
+
+
+class ResponseOutcome(StrEnum):
+    """What the government did with a contribution (OGP's reasoned response)."""
+
+    ADOPTED = "adopted"
+    PARTLY_ADOPTED = "partly-adopted"
+    NOT_ADOPTED = "not-adopted"
+    OUT_OF_SCOPE = "out-of-scope"
+    NOTED = "noted"
+
+
+class Response(SQLModel, table=True):
+    """The secretariat's reasoned response; one response may answer several comments."""
+
+    __tablename__ = "response"
+
+    id: int | None = Field(default=None, primary_key=True)
+    outcome: str = Field(max_length=16, index=True)
+    text_sq: str = ""
+    text_en: str = ""
+    # Optional link to the commitment text that changed.
+    link: str | None = Field(default=None, max_length=500)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_by: str = Field(max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow)
+    version: int = 1
+
+
+class ResponseComment(SQLModel, table=True):
+    """Which comments a response answers; a comment has at most one response."""
+
+    __tablename__ = "response_comment"
+
+    comment_id: int = Field(foreign_key="comment.id", primary_key=True)
+    response_id: int = Field(foreign_key="response.id", index=True)
+
+
+class ResponseRevision(SQLModel, table=True):
+    """A response as it was before an edit: the history the moderation UI shows."""
+
+    __tablename__ = "response_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    response_id: int = Field(foreign_key="response.id", index=True)
+    version: int
+    outcome: str = Field(max_length=16)
+    text_sq: str = ""
+    text_en: str = ""
+    link: str | None = Field(default=None, max_length=500)
+    edited_by: str = Field(max_length=64)
+    edited_at: datetime = Field(default_factory=utcnow)
