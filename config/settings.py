@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from enum import StrEnum
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -123,6 +124,13 @@ class Settings(BaseSettings):
     # One notice per comment to the citizen: rejected (with the reason) or published
     # (with the link). Default: on in production, off in development.
     decision_notices: bool | None = None
+    # One notice per comment when the secretariat answers it (bilingual, RFC 3834).
+    # Default: on in production, off in development.
+    response_notices: bool | None = None
+    # Digests and dates on the command line are in the consultation's time zone.
+    time_zone: str = "Europe/Tirane"
+    # Comma-separated addresses that `ogp-feedback digest --send` mails the digest to.
+    digest_recipients: str = ""
     # Where the public site is served, for the links in notices.
     public_site_url: str = "http://127.0.0.1:8000/site/"
 
@@ -173,6 +181,18 @@ class Settings(BaseSettings):
             raise ValueError("OGP_MAIL_FROM must be one plain address such as feedback@example.al")
         if self.mail_sender is MailSender.SMTP and not self.smtp_host:
             raise ValueError("OGP_MAIL_SENDER=smtp needs OGP_SMTP_HOST")
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"OGP_TIME_ZONE {self.time_zone!r} is not a time zone name "
+                             "such as Europe/Tirane") from None
+        for address in self.digest_recipient_list:
+            if "@" not in address or any(ch in address for ch in "\r\n<>;\" "):
+                raise ValueError(f"OGP_DIGEST_RECIPIENTS: {address!r} is not a plain address")
+        if (self.environment is Environment.PRODUCTION and self.response_notices_enabled
+                and self.mail_sender is not MailSender.SMTP):
+            raise ValueError("response notices in production need OGP_MAIL_SENDER=smtp "
+                             "(or OGP_RESPONSE_NOTICES=false)")
         if not self.public_site_url.startswith(("http://", "https://")):
             raise ValueError("OGP_PUBLIC_SITE_URL must be an http:// or https:// address")
         if not self.public_site_url.endswith("/"):
@@ -186,6 +206,16 @@ class Settings(BaseSettings):
             raise ValueError("receipts in production need OGP_MAIL_SENDER=smtp "
                              "(or OGP_RECEIPTS=false)")
         return self
+
+    @property
+    def response_notices_enabled(self) -> bool:
+        if self.response_notices is not None:
+            return self.response_notices
+        return self.environment is Environment.PRODUCTION
+
+    @property
+    def digest_recipient_list(self) -> list[str]:
+        return [part.strip() for part in self.digest_recipients.split(",") if part.strip()]
 
     @property
     def decision_notices_enabled(self) -> bool:

@@ -107,7 +107,7 @@ def test_production_needs_secure_cookies() -> None:
 
 def test_production_with_secret_and_secure_cookies_is_accepted() -> None:
     settings = Settings(environment="production", secret_key=GOOD_SECRET, cookie_secure=True,
-                        receipts=False, decision_notices=False)
+                        receipts=False, decision_notices=False, response_notices=False)
     assert settings.environment is Environment.PRODUCTION
     assert settings.secret_key == GOOD_SECRET
 
@@ -148,5 +148,14 @@ def test_production_decision_notices_need_an_smtp_sender() -> None:
     with pytest.raises(ValidationError, match="decision notices in production need "
                                               "OGP_MAIL_SENDER=smtp"):
         Settings(environment="production", secret_key=GOOD_SECRET, cookie_secure=True,
-                 receipts=False)
+                 receipts=False, response_notices=False)
     assert Settings(decision_notices=None).decision_notices_enabled is False
+
+
+def test_time_zone_and_digest_recipients_are_checked() -> None:
+    with pytest.raises(ValidationError, match="OGP_TIME_ZONE 'Mars/Olympus' is not a time zone"):
+        Settings(time_zone="Mars/Olympus")
+    with pytest.raises(ValidationError, match="OGP_DIGEST_RECIPIENTS"):
+        Settings(digest_recipients="sekretariati@example.al, Bad <x@y>")
+    settings = Settings(digest_recipients=" a@example.al, b@example.al ,")
+    assert settings.digest_recipient_list == ["a@example.al", "b@example.al"]
