@@ -20,6 +20,7 @@ from moderation.models import CommentStatus, WebSession, utcnow
 from moderation.users import add_user
 from moderation.web.app import create_app
 from moderation.web.sessions import COOKIE_NAME
+from tests.conftest import derive
 from tests.unit.factories import SQLITE_ONLY, load_comment, make_comment
 
 # Starlette 1.x warns once, when ``starlette.testclient`` is imported, that it runs on
@@ -413,3 +414,20 @@ def test_a_stale_take_over_is_refused(browser: Browser) -> None:
     assert "changed since you opened it" in response.text
     response = browser.client.post(f"/comments/{comment_id}/unclaim", data={"csrf_token": csrf})
     assert response.status_code == 400
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("notices", [True, False])
+def test_the_reject_form_promises_only_what_is_sent(settings: Settings, engine: Engine,
+                                                    notices: bool) -> None:
+    comment_id = make_comment(engine)
+    with session_scope(engine) as session:
+        add_user(session, USER, "moderator", PASSWORD)
+    app = create_app(derive(settings, decision_notices=notices, undo_seconds=300), engine=engine)
+    with TestClient(app, follow_redirects=False) as client:
+        page = Browser(client, engine)
+        page.log_in()
+        text = client.get(f"/comments/{comment_id}").text
+    promise = "The citizen will be e-mailed this reason and explanation after 5 minutes"
+    assert (promise in text) is notices
+    assert ("Notices to citizens are switched off" in text) is not notices
