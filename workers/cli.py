@@ -320,6 +320,21 @@ def cmd_publish(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evidence(runtime: Runtime, args: argparse.Namespace) -> int:
+    from publish.archive import write_evidence
+
+    out = Path(args.out)
+    if out.is_dir():
+        raise CliError(f"{out} is a folder; name the zip file to write")
+    report = write_evidence(runtime.engine, runtime.catalogue, out,
+                            time_zone=runtime.settings.time_zone,
+                            site_url=runtime.settings.public_site_url)
+    print(f"wrote {out}: {report.files} files (manifest verified), {report.comments} published "
+          f"comments, {report.decisions} decisions, {report.responses} responses; "
+          f"SHA-256 {report.sha256}")
+    return 0
+
+
 def cmd_notices(runtime: Runtime, args: argparse.Namespace) -> int:
     from workers.notices import list_notices, send_due_notices
 
@@ -466,6 +481,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="render approved comments into the static site")
     publish.add_argument("--out", metavar="DIR", help="default: OGP_SITE_DIR")
     publish.add_argument("--as", dest="actor", default="publisher", metavar="USER")
+
+    evidence = command(sub, "evidence", cmd_evidence,
+                       help="write the consultation's record for the OGP review (a zip)")
+    evidence.add_argument("--out", required=True, metavar="FILE.zip",
+                          help="the zip to write (replaced as a whole, never half-written)")
 
     serve = command(sub, "serve", cmd_serve, help="serve the moderation UI and the published site")
     serve.add_argument("--host", default="127.0.0.1")
