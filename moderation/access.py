@@ -44,6 +44,10 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Roles | Public]] = {
     ("POST", "/comments/{comment_id}/claim"): MODERATION,
     ("POST", "/comments/{comment_id}/unclaim"): MODERATION,
     ("POST", "/comments/bulk"): MODERATION,
+    # Reasoned responses: the secretariat answers for the government.
+    ("POST", "/comments/{comment_id}/response"): SECRETARIAT,
+    ("POST", "/comments/{comment_id}/response/edit"): SECRETARIAT,
+    ("POST", "/comments/respond"): SECRETARIAT,
     # Set-aside mail, the audit log.
     ("GET", "/quarantine"): SECRETARIAT,
     ("POST", "/inbound/{inbound_id}/release"): SECRETARIAT,
@@ -63,6 +67,7 @@ COMMAND_ROLES: Final[dict[str, Roles]] = {
     "reject": MODERATION,
     "release": SECRETARIAT,
     "reprocess": SECRETARIAT,
+    "respond": SECRETARIAT,
 }
 
 

@@ -278,6 +278,15 @@ class Receipt(SQLModel, table=True):
 class NoticeKind(StrEnum):
     REJECTED = "rejected"
     PUBLISHED = "published"
+    # The secretariat's reasoned response (``moderation.responses``).
+    RESPONSE = "response"
+
+
+class NoticeTopic(StrEnum):
+    """What a notice is about; a citizen hears at most once per comment and topic."""
+
+    DECISION = "decision"
+    RESPONSE = "response"
 
 
 class NoticeStatus(StrEnum):
@@ -290,16 +299,22 @@ class NoticeStatus(StrEnum):
 
 
 class DecisionNotice(SQLModel, table=True):
-    """The one message a citizen gets about the outcome of a comment.
+    """The one message a citizen gets about the outcome of a comment, and the one about
+    the secretariat's response to it.
 
-    At most one per comment (unique): a later decision never sends a second.
-    A rejection notice is due only after the undo window has passed.
+    At most one per comment and topic (unique): a later decision never sends a
+    second, nor does an edit of the response. A rejection notice is due only
+    after the undo window has passed.
     """
 
     __tablename__ = "decision_notice"
+    __table_args__ = (
+        UniqueConstraint("comment_id", "topic", name="uq_decision_notice_comment_topic"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    comment_id: int = Field(foreign_key="comment.id", unique=True)
+    comment_id: int = Field(foreign_key="comment.id")
+    topic: str = Field(default=NoticeTopic.DECISION, max_length=16)
     kind: str = Field(max_length=16)
     status: str = Field(default=NoticeStatus.PENDING, max_length=16, index=True)
     due_at: datetime = Field(default_factory=utcnow, index=True)

@@ -7,14 +7,28 @@ the publisher renders only this, so a template cannot leak what it never gets.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, col, select
 
-from moderation.models import Comment, CommentCommitment, CommentStatus
+from moderation.models import Comment, CommentCommitment, CommentStatus, Response, ResponseOutcome
 from moderation.privacy import redact_email_addresses
+from moderation.responses import OUTCOMES
+
+
+class ResponsePublic(BaseModel):
+    """The secretariat's response as published: the words, never who wrote them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    outcome: str
+    outcome_sq: str
+    outcome_en: str
+    text_sq: str
+    text_en: str
+    link: str | None
 
 
 class CommentPublic(BaseModel):
@@ -27,6 +41,18 @@ class CommentPublic(BaseModel):
     commitments: tuple[str, ...]
     received_at: datetime | None
     published_at: datetime | None
+    response: ResponsePublic | None = None
+
+
+def response_public(response: Response) -> ResponsePublic:
+    label = OUTCOMES[ResponseOutcome(response.outcome)]
+    return ResponsePublic(
+        outcome=response.outcome, outcome_sq=label.sq, outcome_en=label.en,
+        # Public text never carries an address, whoever typed it.
+        text_sq=redact_email_addresses(response.text_sq),
+        text_en=redact_email_addresses(response.text_en),
+        link=response.link,
+    )
 
 
 def commitments_by_comment(session: Session, comment_ids: Sequence[int]) -> dict[int, list[str]]:
@@ -53,7 +79,10 @@ def publishable_comments(session: Session) -> list[Comment]:
     return list(session.exec(statement).all())
 
 
-def to_public(comments: Sequence[Comment], labels: dict[int, list[str]]) -> list[CommentPublic]:
+def to_public(comments: Sequence[Comment], labels: dict[int, list[str]],
+              responses: Mapping[int, Response] | None = None) -> list[CommentPublic]:
+    answers = {comment_id: response_public(response)
+               for comment_id, response in (responses or {}).items()}
     return [
         CommentPublic(
             id=comment.id or 0,
@@ -64,6 +93,7 @@ def to_public(comments: Sequence[Comment], labels: dict[int, list[str]]) -> list
             commitments=tuple(labels.get(comment.id or 0, [])),
             received_at=comment.received_at,
             published_at=comment.published_at,
+            response=answers.get(comment.id or 0),
         )
         for comment in comments
     ]

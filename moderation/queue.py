@@ -48,8 +48,10 @@ from moderation.models import (
     CommitmentRecord,
     InboundMessage,
     InboundSource,
+    Response,
 )
 from moderation.public import commitments_by_comment
+from moderation.responses import responses_by_comment
 
 STATUSES: Final = tuple(str(s) for s in CommentStatus)
 STATUS_CHOICES: Final = (*STATUSES, "all")
@@ -444,10 +446,19 @@ def fetch_queue(session: Session, query: QueueQuery, with_counts: bool = True) -
     return QueuePage(items=items, next=next_cursor, prev=prev_cursor, counts=counts)
 
 
+def _response_item(response: Response | None) -> dict[str, str] | None:
+    if response is None:
+        return None
+    return {"outcome": response.outcome, "text_sq": response.text_sq,
+            "text_en": response.text_en}
+
+
 def _items(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The keys the queue has always listed, and a few more (version, channel, created_at)."""
+    """The keys the queue has always listed, and a few more (version, channel, created_at,
+    the secretariat's response)."""
     ids = [row["id"] for row in rows]
     labels = commitments_by_comment(session, ids)
+    responses = responses_by_comment(session, ids)
     inbound_ids = [row["inbound_id"] for row in rows]
     message_ids: dict[int, str | None] = {}
     if inbound_ids:
@@ -470,6 +481,7 @@ def _items(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
             "created_at": row["created_at"].isoformat(),
             "has_attachments": bool(row["has_attachments"]),
             "released": bool(row["released"]),
+            "response": _response_item(responses.get(row["id"])),
             "_created_at": row["created_at"],
         }
         for row in rows

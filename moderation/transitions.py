@@ -30,6 +30,7 @@ from moderation.models import (
     ModerationEvent,
     NoticeKind,
     NoticeStatus,
+    NoticeTopic,
     RejectCode,
     utcnow,
 )
@@ -100,15 +101,18 @@ class ClaimedError(TransitionError):
 
 @dataclass(frozen=True)
 class NoticePolicy:
-    """Whether decisions are told to the citizen, and how long an undo may cancel that."""
+    """Whether decisions are told to the citizen, and how long an undo may cancel that;
+    ``responses``: whether the secretariat's responses are told too."""
 
     enabled: bool = False
     undo_window: timedelta = timedelta(seconds=600)
+    responses: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> NoticePolicy:
         return cls(enabled=settings.decision_notices_enabled,
-                   undo_window=timedelta(seconds=settings.undo_seconds))
+                   undo_window=timedelta(seconds=settings.undo_seconds),
+                   responses=settings.response_notices_enabled)
 
 
 def _event(session: Session, comment: Comment, action: Action, actor: str,
@@ -213,12 +217,14 @@ def reject(session: Session, comment_id: int, actor: str, reason: str = "",
 
 
 def _plan_notice(session: Session, comment: Comment, kind: NoticeKind, due_at: datetime) -> None:
-    """At most one notice per comment: once one exists, later decisions add nothing."""
+    """At most one decision notice per comment: once one exists, later decisions add nothing."""
     existing = session.exec(
-        select(DecisionNotice).where(DecisionNotice.comment_id == comment.id)
+        select(DecisionNotice).where(DecisionNotice.comment_id == comment.id,
+                                     DecisionNotice.topic == NoticeTopic.DECISION)
     ).first()
     if existing is None:
-        session.add(DecisionNotice(comment_id=comment.id or 0, kind=kind.value, due_at=due_at))
+        session.add(DecisionNotice(comment_id=comment.id or 0, topic=NoticeTopic.DECISION,
+                                   kind=kind.value, due_at=due_at))
 
 
 def undo(session: Session, comment_id: int, actor: str, window: timedelta,
@@ -240,7 +246,8 @@ def undo(session: Session, comment_id: int, actor: str, window: timedelta,
         .order_by(col(ModerationEvent.id).desc())
     ).first()
     notice = session.exec(
-        select(DecisionNotice).where(DecisionNotice.comment_id == comment_id)
+        select(DecisionNotice).where(DecisionNotice.comment_id == comment_id,
+                                     DecisionNotice.topic == NoticeTopic.DECISION)
     ).first()
     if notice is not None and notice.status != NoticeStatus.PENDING:
         raise TransitionError(f"the citizen has already been told about comment {comment_id}; "

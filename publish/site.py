@@ -18,6 +18,7 @@ from config.catalogue import Catalogue
 from moderation.db import session_scope
 from moderation.models import CommentStatus, utcnow
 from moderation.public import commitments_by_comment, publishable_comments, to_public
+from moderation.responses import plan_response_notices, responses_by_comment
 from moderation.transitions import NoticePolicy, mark_published
 from publish.render import render_site
 
@@ -27,6 +28,8 @@ class PublishReport:
     total: int
     newly_published: int
     pages: int
+    # Response notices planned by this run (the caller sends them).
+    response_notices: int = 0
 
 
 def write_site(out: Path, files: dict[str, str]) -> None:
@@ -51,17 +54,23 @@ def publish_site(
     engine: Engine, catalogue: Catalogue, out: Path, actor: str, contact_url: str = "/contact",
     notices: NoticePolicy | None = None,
 ) -> PublishReport:
-    """``notices``: plan a 'published' notice for each newly published comment (the
-    caller sends it after this returns, when the commit has made it visible)."""
+    """``notices``: plan a 'published' notice for each newly published comment, and
+    (``notices.responses``) a response notice for each comment whose response the site
+    now shows; the caller sends them after this returns, when the commit has made them
+    visible."""
     with session_scope(engine) as session:
         comments = publishable_comments(session)
         labels = commitments_by_comment(session, [c.id for c in comments if c.id is not None])
         now = utcnow()
-        public = to_public(comments, labels)
+        responses = responses_by_comment(session)
+        public = to_public(comments, labels, responses)
         site = render_site(catalogue, public, generated_at=now, contact_url=contact_url)
         write_site(out, site.files)
         newly = mark_published(
             session, [c for c in comments if c.status == CommentStatus.APPROVED], actor,
             notices=notices,
         )
-    return PublishReport(total=len(public), newly_published=newly, pages=len(site.files) - 1)
+        answered = (plan_response_notices(session, {c.id for c in public if c.response}, now)
+                    if notices is not None and notices.responses else 0)
+    return PublishReport(total=len(public), newly_published=newly, pages=len(site.files) - 1,
+                         response_notices=answered)

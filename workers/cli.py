@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from config.settings import Settings, load_settings
 from moderation.catalogue_sync import sync_catalogue
 from moderation.db import migrate, schema_is_current, session_scope
-from moderation.models import RejectCode, User
+from moderation.models import RejectCode, ResponseOutcome, User
 from moderation.queries import INBOUND_STATUS_CHOICES, inbound_outcomes, list_inbound
 from moderation.queue import STATUS_CHOICES
 from moderation.transitions import (
@@ -273,6 +273,28 @@ def cmd_reject(runtime: Runtime, args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_respond(runtime: Runtime, args: argparse.Namespace) -> int:
+    """One reasoned response for every comment named, or none (each refusal is listed)."""
+    from moderation.responses import ResponseRefusedError, respond
+
+    actor = _require_user(runtime, args.actor, "respond")
+    try:
+        with session_scope(runtime.engine) as session:
+            response = respond(session, args.ids, args.outcome, args.text_sq or "",
+                               args.text_en or "", args.link, actor)
+    except ResponseRefusedError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print("no response was written", file=sys.stderr)
+        return 1
+    except TransitionError as error:
+        raise CliError(str(error)) from error
+    ids = ", ".join(f"#{comment_id}" for comment_id in sorted(set(args.ids)))
+    print(f"response #{response.id} ({response.outcome}) to {ids}; the public site shows it "
+          "after the next publish")
+    return 0
+
+
 def _notice_policy(runtime: Runtime) -> NoticePolicy:
     return NoticePolicy.from_settings(runtime.settings)
 
@@ -315,7 +337,7 @@ def cmd_publish(runtime: Runtime, args: argparse.Namespace) -> int:
                           contact_url=runtime.settings.contact_url, notices=policy)
     print(f"published {report.total} comments ({report.newly_published} new) to {out}/; "
           f"{report.pages} pages")
-    if policy.enabled and report.newly_published:
+    if (policy.enabled and report.newly_published) or report.response_notices:
         runtime.send_notices()  # after the commit: each citizen gets the link
     return 0
 
@@ -442,6 +464,19 @@ def build_parser() -> argparse.ArgumentParser:
     reject_p.add_argument("--reason", metavar="TEXT", help="the moderator's own words")
     reject_p.add_argument("--as", dest="actor", required=True, metavar="USER")
 
+    respond_p = command(sub, "respond", cmd_respond,
+                        help="give comments one reasoned response (secretariat)")
+    respond_p.add_argument("ids", nargs="+", type=int, metavar="ID")
+    respond_p.add_argument("--outcome", required=True,
+                           choices=[outcome.value for outcome in ResponseOutcome],
+                           help="what the government did with the contribution")
+    respond_p.add_argument("--text-sq", metavar="TEXT", help="the explanation in Albanian")
+    respond_p.add_argument("--text-en", metavar="TEXT",
+                           help="the explanation in English (one of the two may be left out)")
+    respond_p.add_argument("--link", metavar="URL",
+                           help="the commitment text that changed (http:// or https://)")
+    respond_p.add_argument("--as", dest="actor", required=True, metavar="USER")
+
     inbound = command(sub, "inbound", cmd_inbound,
                       help="list inbound messages and why any were set aside")
     inbound.add_argument("--status", choices=INBOUND_STATUS_CHOICES, default="all")
@@ -472,7 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--limit", type=int, metavar="N", help="the newest N events only")
 
     notices = command(sub, "notices", cmd_notices,
-                      help="list decision notices to citizens; send due ones")
+                      help="list decision and response notices to citizens; send due ones")
     notices.add_argument("--send", action="store_true",
                          help="first send every notice that is due (safe beside the sweeper)")
     notices.add_argument("--json", action="store_true", help="print a JSON list")

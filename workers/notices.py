@@ -1,7 +1,8 @@
-"""Send the decision notices that are due: one message per comment, never two.
+"""Send the notices that are due: one message per comment and topic, never two.
 
-``moderation.transitions`` plans a notice (a rejection waits out the undo window,
-a publication is due at once); this module only sends it. Each notice is claimed
+``moderation.transitions`` plans a decision notice (a rejection waits out the undo
+window, a publication is due at once), ``moderation.responses`` a response notice
+(once the site shows the response); this module only sends them. Each notice is claimed
 with a conditional UPDATE before the SMTP conversation, so the web (after a
 decision), the sweeper and ``ogp-feedback notices --send`` may all run at once:
 only the process whose UPDATE changed the row talks to the relay. A notice left in
@@ -35,10 +36,18 @@ from moderation.models import (
     RejectCode,
     utcnow,
 )
+from moderation.public import response_public
+from moderation.responses import responses_by_comment
 from moderation.transitions import commitments_of, rejection_text
 from publish.render import page_name
 from workers.mail import Sender
-from workers.outgoing import NoticeContent, asks_for_no_auto_reply, build_notice, comment_link
+from workers.outgoing import (
+    NoticeContent,
+    ResponseWords,
+    asks_for_no_auto_reply,
+    build_notice,
+    comment_link,
+)
 from workers.pipeline import ProcessingOptions
 
 log = logging.getLogger(__name__)
@@ -49,6 +58,8 @@ GIVE_UP_AFTER = timedelta(days=7)
 STATUS_FOR = {
     NoticeKind.REJECTED: CommentStatus.REJECTED,
     NoticeKind.PUBLISHED: CommentStatus.PUBLISHED,
+    # The link must show the response: the comment must still be on the site.
+    NoticeKind.RESPONSE: CommentStatus.PUBLISHED,
 }
 
 
@@ -117,6 +128,7 @@ def _prepare(session: Session, settings: Settings, catalogue: Catalogue,
     if decision.address is None:
         return Prepared(None, decision.reason)
     reason = link = ""
+    words = None
     if kind is NoticeKind.REJECTED:
         code = (RejectCode(comment.reject_code)
                 if comment.reject_code in set(RejectCode) else RejectCode.OTHER)
@@ -124,6 +136,14 @@ def _prepare(session: Session, settings: Settings, catalogue: Catalogue,
     else:
         link = comment_link(settings.public_site_url,
                             _page_of(catalogue, commitments_of(session, comment.id)), comment.id)
+    if kind is NoticeKind.RESPONSE:
+        response = responses_by_comment(session, [comment.id]).get(comment.id)
+        if response is None:
+            return Prepared(None, "the comment has no response")
+        # Word for word what the site shows beside the comment.
+        public = response_public(response)
+        words = ResponseWords(outcome_sq=public.outcome_sq, outcome_en=public.outcome_en,
+                              text_sq=public.text_sq, text_en=public.text_en, link=public.link)
     return Prepared(NoticeContent(
         kind=kind,
         to=decision.address,
@@ -134,6 +154,7 @@ def _prepare(session: Session, settings: Settings, catalogue: Catalogue,
         in_reply_to=inbound.message_id if inbound is not None else None,
         reason=reason,
         link=link,
+        response=words,
     ))
 
 
@@ -149,7 +170,8 @@ def _page_of(catalogue: Catalogue, commitments: Sequence[str]) -> str:
 
 def _claim(engine: Engine, settings: Settings, notice_id: int, comment_id: int,
            kind: NoticeKind, now: datetime) -> bool:
-    """Move the notice to ``sending`` unless someone else did, or the decision changed.
+    """Move the notice to ``sending`` unless someone else did, or the comment's status no
+    longer makes the notice true.
 
     The comment row is locked first (PostgreSQL), as ``undo`` locks it: an undo
     and a claim of the same comment take turns, so an undone decision is never told.

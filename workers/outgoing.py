@@ -106,17 +106,29 @@ def asks_for_no_auto_reply(raw: bytes) -> bool:
     return not auto_submitted.startswith("no")
 
 
-# ---------------------------------------------------------------- decision notices
+# ---------------------------------------------------------------- notices about a comment
 
 TEMPLATES = {
     NoticeKind.REJECTED: "decision-rejected",
     NoticeKind.PUBLISHED: "decision-published",
+    NoticeKind.RESPONSE: "response",
 }
 
 
 @dataclass(frozen=True)
+class ResponseWords:
+    """The secretariat's response as the site shows it (``moderation.public.ResponsePublic``)."""
+
+    outcome_sq: str
+    outcome_en: str
+    text_sq: str
+    text_en: str
+    link: str | None = None  # to the commitment text that changed
+
+
+@dataclass(frozen=True)
 class NoticeContent:
-    """What a decision notice says; values as stored, cleaned by the builder."""
+    """What a decision or response notice says; values as stored, cleaned by the builder."""
 
     kind: NoticeKind
     to: str
@@ -126,7 +138,26 @@ class NoticeContent:
     sent_at: datetime
     in_reply_to: str | None = None  # the Message-ID of the citizen's message
     reason: str = ""  # for a rejection: ``moderation.transitions.rejection_text``
-    link: str = ""  # for a publication: the comment on the public site
+    link: str = ""  # for a publication or a response: the comment on the public site
+    response: ResponseWords | None = None  # for a response
+
+
+def _response_context(words: ResponseWords | None) -> dict[str, str]:
+    if words is None:
+        return {}
+    return {
+        "outcome_sq": words.outcome_sq,
+        "outcome_en": words.outcome_en,
+        # The secretariat's paragraphs are kept, each line indented as a quotation.
+        "text_sq": _quoted(words.text_sq),
+        "text_en": _quoted(words.text_en),
+        "response_link": words.link or "",
+    }
+
+
+def _quoted(text: str) -> str:
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").strip().split("\n")
+    return "\n".join(f"    {line}".rstrip() for line in lines) if text.strip() else ""
 
 
 def comment_link(site_url: str, page: str, comment_id: int) -> str:
@@ -137,14 +168,17 @@ def comment_link(site_url: str, page: str, comment_id: int) -> str:
 def build_notice(content: NoticeContent) -> EmailMessage:
     if content.kind is NoticeKind.REJECTED and not content.reason.strip():
         raise ValueError("a rejection notice must say why")
-    if content.kind is NoticeKind.PUBLISHED and not content.link:
-        raise ValueError("a publication notice must give the link")
+    if content.kind in {NoticeKind.PUBLISHED, NoticeKind.RESPONSE} and not content.link:
+        raise ValueError(f"a {content.kind.value} notice must give the link")
+    if content.kind is NoticeKind.RESPONSE and content.response is None:
+        raise ValueError("a response notice must carry the response")
     rendered = render(TEMPLATES[content.kind], {
         "reference": content.reference,
         "subject": clean_header_text(content.subject, MAX_SUBJECT),
         # The reason is quoted as one paragraph; a moderator's line breaks are not kept.
         "reason": " ".join(content.reason.split()),
         "link": content.link,
+        **_response_context(content.response),
     })
     return build_auto_reply(AutoReply(
         to=content.to,

@@ -1,7 +1,7 @@
-"""One comment: open (and hold) it, decide, edit, reclassify, undo.
+"""One comment: open (and hold) it, decide, edit, reclassify, undo, respond.
 
-Every form carries the ``version`` the moderator saw; a stale one gets HTTP 409
-and a page that lists what changed since, and by whom.
+Every form carries the ``version`` the moderator saw (of the comment, or of its
+response); a stale one gets HTTP 409 and a page that lists what changed since, and by whom.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, HTTPException
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
+from moderation.access import SECRETARIAT, allows
 from moderation.models import (
     Attachment,
     Comment,
@@ -23,9 +24,18 @@ from moderation.models import (
     InboundMessage,
     ModerationEvent,
     NoticeStatus,
+    NoticeTopic,
     utcnow,
 )
 from moderation.reasons import REJECT_REASONS, parse_reject_code
+from moderation.responses import (
+    ANSWERABLE,
+    OUTCOMES,
+    StaleResponseError,
+    edit_response,
+    respond,
+    response_of,
+)
 from moderation.transitions import (
     InputError,
     StaleVersionError,
@@ -73,9 +83,9 @@ def _render_comment(ctx: WebContext, session: Session, me: StaffSession, comment
         select(ModerationEvent).where(ModerationEvent.comment_id == comment_id)
         .order_by(col(ModerationEvent.id))
     ).all()
-    notice = session.exec(
-        select(DecisionNotice).where(DecisionNotice.comment_id == comment_id)
-    ).first()
+    notices = {notice.topic: notice for notice in session.exec(
+        select(DecisionNotice).where(DecisionNotice.comment_id == comment_id)).all()}
+    notice = notices.get(NoticeTopic.DECISION)
     return ctx.render(
         "comment.html", status_code=status_code, comment=comment, inbound=inbound,
         attachments=attachments, labels=[ctx.catalogue.label(label) for label in labels],
@@ -88,6 +98,12 @@ def _render_comment(ctx: WebContext, session: Session, me: StaffSession, comment
         undo_until=_undo_until(ctx, comment, notice),
         decided=_undoable(ctx, session, decided) if decided else None,
         stale=stale,
+        answer=response_of(session, comment_id),
+        response_notice=notices.get(NoticeTopic.RESPONSE),
+        outcomes=OUTCOMES.values(),
+        outcome_labels={outcome.value: label.label for outcome, label in OUTCOMES.items()},
+        can_respond=allows(SECRETARIAT, me.user.role),
+        answerable=comment.status in ANSWERABLE,
     )
 
 
@@ -107,7 +123,8 @@ def _undoable(ctx: WebContext, session: Session, comment_id: int) -> Comment | N
     if comment is None:
         return None
     notice = session.exec(
-        select(DecisionNotice).where(DecisionNotice.comment_id == comment_id)
+        select(DecisionNotice).where(DecisionNotice.comment_id == comment_id,
+                                     DecisionNotice.topic == NoticeTopic.DECISION)
     ).first()
     return comment if _undo_until(ctx, comment, notice) else None
 
@@ -150,7 +167,8 @@ def _conflict(ctx: WebContext, session: Session, me: StaffSession, comment_id: i
     if comment is None:
         raise HTTPException(404, f"No comment #{comment_id}.")
     stale: list[ModerationEvent] = []
-    if isinstance(error, StaleVersionError):
+    # A stale response shows its versions in the response's own history instead.
+    if isinstance(error, StaleVersionError) and not isinstance(error, StaleResponseError):
         stale = list(session.exec(
             select(ModerationEvent)
             .where(ModerationEvent.comment_id == comment_id,
@@ -256,11 +274,39 @@ def unclaim(ctx: Ctx, session: DbSession, me: Staff, comment_id: int, csrf_token
     return response
 
 
-def _required(version: int | None) -> int:
+Text = Annotated[str, Form()]
+
+
+@router.post("/comments/{comment_id}/response")
+def respond_to_comment(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
+                       csrf_token: Csrf = "", outcome: Text = "", text_sq: Text = "",
+                       text_en: Text = "", link: Text = "") -> Response:
+    """The secretariat answers this one comment (the queue answers a selection)."""
+    return _change(ctx, session, me, comment_id, csrf_token, lambda: respond(
+        session, [comment_id], outcome, text_sq, text_en, link, me.name))
+
+
+@router.post("/comments/{comment_id}/response/edit")
+def edit_comment_response(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
+                          csrf_token: Csrf = "", version: Version = None, outcome: Text = "",
+                          text_sq: Text = "", text_en: Text = "", link: Text = "") -> Response:
+    """Edit the response this comment has (``version``: the response's, as the form saw it);
+    every comment it answers shows the edit."""
+    def apply() -> object:
+        answer = response_of(session, comment_id)
+        if answer is None or answer.response.id is None:
+            raise TransitionError(f"comment {comment_id} has no response to edit")
+        return edit_response(session, answer.response.id, outcome, text_sq, text_en, link,
+                             me.name, _required(version, "response"))
+
+    return _change(ctx, session, me, comment_id, csrf_token, apply)
+
+
+def _required(version: int | None, of: str = "comment") -> int:
     # A form without a version would overwrite blindly: refuse it as stale.
     if version is None:
-        raise InputError("the form did not say which version of the comment it was "
-                              "made from; reload the page")
+        raise InputError(f"the form did not say which version of the {of} it was "
+                         "made from; reload the page")
     return version
 
 

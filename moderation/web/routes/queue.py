@@ -19,7 +19,8 @@ from moderation.queue import (
     parse_queue_query,
 )
 from moderation.reasons import REJECT_REASONS, parse_reject_code
-from moderation.transitions import TransitionError, approve, reject
+from moderation.responses import OUTCOMES, ResponseRefusedError, respond
+from moderation.transitions import InputError, TransitionError, approve, reject
 from moderation.web.context import Ctx, DbSession, Staff, require_csrf
 from moderation.web.routes.comments import _undoable
 
@@ -52,6 +53,7 @@ def queue_page(ctx: Ctx, session: DbSession, me: Staff, request: Request,
     return ctx.render(
         "queue.html", items=page.items, query=query, status=query.status, tabs=tabs,
         counts=page.counts, user=me.user, csrf=me.csrf, reasons=REJECT_REASONS.values(),
+        outcomes=OUTCOMES.values(),
         languages=[(code, LANGUAGE_LABELS[code]) for code in LANGUAGES],
         channels=[(code, CHANNEL_LABELS[code]) for code in CHANNELS],
         next_url=_url({**first, "after": page.next}) if page.next else None,
@@ -112,6 +114,35 @@ def bulk(ctx: Ctx, session: DbSession, me: Staff,
                           action=action, done=done, refused=refused, user=me.user,
                           csrf=me.csrf, back=_local(back))
     return RedirectResponse(_with_done(_local(back), f"{action}:{len(done)}"), status_code=303)
+
+
+@router.post("/comments/respond")
+def respond_to_selection(ctx: Ctx, session: DbSession, me: Staff,
+                         ids: Annotated[list[int] | None, Form()] = None,
+                         outcome: Annotated[str, Form()] = "",
+                         text_sq: Annotated[str, Form()] = "",
+                         text_en: Annotated[str, Form()] = "",
+                         link: Annotated[str, Form()] = "",
+                         csrf_token: Annotated[str, Form()] = "",
+                         back: Annotated[str, Form()] = "/queue") -> Response:
+    """One response for the selection (the queue's respond button posts the bulk form
+    here). All or nothing: one comment that cannot take it refuses the whole response,
+    so the answer is never given to part of what the secretariat chose."""
+    require_csrf(me.active, csrf_token)
+    if not ids:
+        raise HTTPException(400, "Nothing selected. / Nuk u zgjodh asnjë koment.")
+    try:
+        respond(session, ids, outcome, text_sq, text_en, link, me.name)
+    except InputError as error:
+        raise HTTPException(400, str(error)) from error
+    except TransitionError as error:
+        session.rollback()
+        refused = error.problems if isinstance(error, ResponseRefusedError) else [str(error)]
+        return ctx.render("bulk_result.html", status_code=409, action="respond", done=[],
+                          refused=refused, user=me.user, csrf=me.csrf, back=_local(back))
+    session.commit()
+    return RedirectResponse(_with_done(_local(back), f"respond:{len(set(ids))}"),
+                            status_code=303)
 
 
 def _local(target: str) -> str:

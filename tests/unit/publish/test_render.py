@@ -8,7 +8,7 @@ import pytest
 
 from config.catalogue import default_catalogue
 from intake.sanitize import display_html
-from moderation.public import CommentPublic
+from moderation.public import CommentPublic, ResponsePublic
 from publish.render import page_name, render_site
 
 CATALOGUE = default_catalogue()
@@ -27,7 +27,10 @@ def public_comment(comment_id: int, commitments: tuple[str, ...], text: str,
 def test_public_comment_has_no_private_fields() -> None:
     assert set(CommentPublic.model_fields) == {
         "id", "subject", "display_html", "language", "commitments", "received_at",
-        "published_at"}
+        "published_at", "response"}
+    # The response is published without who wrote or edited it.
+    assert set(ResponsePublic.model_fields) == {
+        "outcome", "outcome_sq", "outcome_en", "text_sq", "text_en", "link"}
     for private in ("author_email", "author_name", "text", "raw", "decided_by"):
         assert private not in CommentPublic.model_fields
 
@@ -98,3 +101,40 @@ def test_article_language_is_a_valid_lang_attribute(language: str) -> None:
     page = render_site(CATALOGUE, [comment], GENERATED_AT).files["commitment-1.html"]
     expected = language if language in {"sq", "en"} else "sq"
     assert f'id="comment-6" lang="{expected}"' in page
+
+
+def _article(page: str, comment_id: int) -> str:
+    start = page.index(f'<article class="comment" id="comment-{comment_id}"')
+    return page[start:page.index("</article>", start)]
+
+
+def test_the_response_is_published_inside_its_comment_in_both_languages() -> None:
+    answered = public_comment(9, ("4",), "Portali duhet të ketë CSV.").model_copy(update={
+        "response": ResponsePublic(
+            outcome="partly-adopted", outcome_sq="U pranua pjesërisht",
+            outcome_en="Partly adopted", text_sq="Do të shtojmë <CSV> për buxhetin.\nFaleminderit.",
+            text_en="We will add CSV for the budget.", link="https://ogp.al/plan#c4")})
+    alone = public_comment(10, ("4",), "Pa përgjigje.")
+    page = render_site(CATALOGUE, [answered, alone], GENERATED_AT).files["commitment-4.html"]
+
+    article = _article(page, 9)
+    assert 'id="response-9" data-outcome="partly-adopted"' in article
+    assert 'U pranua pjesërisht / <span lang="en">Partly adopted</span>' in article
+    # The secretariat's words are text: escaped, line breaks kept for the CSS to show.
+    assert "Do të shtojmë &lt;CSV&gt; për buxhetin.\nFaleminderit." in article
+    assert '<div class="answer" lang="en">We will add CSV for the budget.</div>' in article
+    assert '<a href="https://ogp.al/plan#c4" rel="nofollow noopener">' in article
+    assert "response-" not in _article(page, 10)
+    assert page.count('class="response"') == 1
+
+
+def test_a_response_in_one_language_shows_only_that_text() -> None:
+    answered = public_comment(11, ("2",), "Tekst.").model_copy(update={
+        "response": ResponsePublic(outcome="noted", outcome_sq="U mor në dijeni",
+                                   outcome_en="Noted", text_sq="", text_en="Noted, thank you.",
+                                   link=None)})
+    article = _article(render_site(CATALOGUE, [answered], GENERATED_AT)
+                       .files["commitment-2.html"], 11)
+    assert article.count('class="answer"') == 1
+    assert "Noted, thank you." in article
+    assert 'class="link"' not in article
