@@ -20,6 +20,7 @@ from moderation.models import CommentStatus, utcnow
 from moderation.public import commitments_by_comment, publishable_comments, to_public
 from moderation.responses import plan_response_notices, responses_by_comment
 from moderation.transitions import NoticePolicy, mark_published
+from publish.digest_site import record_files
 from publish.render import render_site
 
 
@@ -37,7 +38,9 @@ def write_site(out: Path, files: dict[str, str]) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
     for name, content in files.items():
-        (staging / name).write_text(content, encoding="utf-8")
+        path = staging / name  # "digests/2020-W37.html": a folder of its own
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
     # mkdtemp makes 0700; the site is public and a web server user must read it.
     os.chmod(staging, 0o755)  # noqa: S103
     if out.exists():
@@ -52,7 +55,7 @@ def write_site(out: Path, files: dict[str, str]) -> None:
 
 def publish_site(
     engine: Engine, catalogue: Catalogue, out: Path, actor: str, contact_url: str = "/contact",
-    notices: NoticePolicy | None = None,
+    notices: NoticePolicy | None = None, time_zone: str = "Europe/Tirane",
 ) -> PublishReport:
     """``notices``: plan a 'published' notice for each newly published comment, and
     (``notices.responses``) a response notice for each comment whose response the site
@@ -65,11 +68,14 @@ def publish_site(
         responses = responses_by_comment(session)
         public = to_public(comments, labels, responses)
         site = render_site(catalogue, public, generated_at=now, contact_url=contact_url)
-        write_site(out, site.files)
         newly = mark_published(
             session, [c for c in comments if c.status == CommentStatus.APPROVED], actor,
             notices=notices,
         )
+        session.flush()
+        # Weekly digests (weeks in ``time_zone``) and statistics count what this run
+        # publishes, and are swapped in with the pages.
+        write_site(out, {**site.files, **record_files(session, catalogue, now, time_zone)})
         answered = (plan_response_notices(session, {c.id for c in public if c.response}, now)
                     if notices is not None and notices.responses else 0)
     return PublishReport(total=len(public), newly_published=newly, pages=len(site.files) - 1,

@@ -1,0 +1,200 @@
+"""Reads the digest's rows from the database: a few bulk selects, never one per comment.
+
+A comment is received when its message reached us (``inbound_message.created_at``),
+not when its sender says it was written (the ``Date`` header). Four statements,
+each filtered the same way: the comments, their commitments, their responses'
+outcomes, and the texts of the few comments that may be quoted.
+
+``public_only`` reads published comments only, and of them only what the public
+site shows: the published HTML (as text) and the subject, with addresses hidden.
+No address, no author name, nothing from the raw message is ever selected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from html import unescape
+from html.parser import HTMLParser
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, Select, select
+from sqlmodel import Session, col
+
+from config.catalogue import Catalogue
+from intake.receipts import reference_for
+from moderation.models import (
+    Comment,
+    CommentCommitment,
+    CommentStatus,
+    InboundMessage,
+    Response,
+    ResponseComment,
+)
+from moderation.privacy import redact_email_addresses
+from publish.digest import (
+    Digest,
+    DigestRow,
+    Period,
+    QuoteText,
+    build_digest,
+    quote_candidates,
+    split_by_week,
+)
+
+IN_CHUNK = 900  # ids per IN (...) list: well under every backend's limit on parameters
+Statement = TypeVar("Statement", bound=Select[*tuple[Any, ...]])
+BLOCKS = frozenset({"p", "br", "div", "li", "blockquote", "pre", "tr", "h1", "h2", "h3"})
+
+
+def _filtered(statement: Statement, period: Period, public_only: bool) -> Statement:
+    start, end = period.bounds()
+    if start is not None:
+        statement = statement.where(col(InboundMessage.created_at) >= start)
+    if end is not None:
+        statement = statement.where(col(InboundMessage.created_at) < end)
+    if public_only:
+        statement = statement.where(col(Comment.status) == CommentStatus.PUBLISHED)
+    return statement
+
+
+def load_rows(session: Session, period: Period, public_only: bool = False) -> list[DigestRow]:
+    """The comments received in ``period``, with their commitments and response outcomes."""
+    connection = session.connection()
+    joined = (col(InboundMessage.id) == col(Comment.inbound_id))
+    comments = _filtered(
+        select(col(Comment.id), col(Comment.inbound_id), col(Comment.status),
+               col(Comment.language), col(Comment.channel), col(Comment.reject_code),
+               col(Comment.decided_at), col(InboundMessage.created_at))
+        .select_from(Comment).join(InboundMessage, joined),
+        period, public_only)
+    labels: dict[int, list[str]] = {}
+    for comment_id, commitment_id in connection.execute(_filtered(
+        select(col(CommentCommitment.comment_id), col(CommentCommitment.commitment_id))
+        .select_from(CommentCommitment)
+        .join(Comment, col(Comment.id) == col(CommentCommitment.comment_id))
+        .join(InboundMessage, joined)
+        .order_by(col(CommentCommitment.comment_id), col(CommentCommitment.score).desc(),
+                  col(CommentCommitment.commitment_id)),
+        period, public_only)):
+        labels.setdefault(comment_id, []).append(commitment_id)
+    outcomes: dict[int, str] = dict(connection.execute(_filtered(
+        select(col(ResponseComment.comment_id), col(Response.outcome))
+        .select_from(ResponseComment)
+        .join(Response, col(Response.id) == col(ResponseComment.response_id))
+        .join(Comment, col(Comment.id) == col(ResponseComment.comment_id))
+        .join(InboundMessage, joined),
+        period, public_only)).all())
+    return [
+        DigestRow(
+            id=int(comment_id or 0), reference=reference_for(inbound_id), status=status,
+            language=language, channel=channel, received_at=received_at,
+            decided_at=decided_at, reject_code=reject_code,
+            labels=tuple(labels.get(comment_id or 0, ())), outcome=outcomes.get(comment_id or 0),
+        )
+        for (comment_id, inbound_id, status, language, channel, reject_code, decided_at,
+             received_at) in connection.execute(comments)
+    ]
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_text(html: str) -> str:
+    """The text a reader sees in published HTML."""
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    return unescape("".join(parser.parts)).strip()
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), IN_CHUNK):
+        yield list(ids[start:start + IN_CHUNK])
+
+
+def load_texts(session: Session, ids: Iterable[int],
+               public_only: bool = False) -> dict[int, QuoteText]:
+    """What may be quoted of ``ids``: the published text in public, the citizen's otherwise."""
+    connection = session.connection()
+    texts: dict[int, QuoteText] = {}
+    wanted = sorted(set(ids))
+    for chunk in _chunks(wanted):
+        if public_only:
+            statement = (select(col(Comment.id), col(Comment.subject), col(Comment.edited_html),
+                                col(Comment.display_html))
+                         .where(col(Comment.id).in_(chunk),
+                                col(Comment.status) == CommentStatus.PUBLISHED))
+            for comment_id, subject, edited_html, display_html in connection.execute(statement):
+                texts[comment_id or 0] = QuoteText(
+                    subject=redact_email_addresses(subject),
+                    text=redact_email_addresses(html_text(edited_html or display_html)))
+        else:
+            statement = (select(col(Comment.id), col(Comment.subject), col(Comment.edited_text),
+                                col(Comment.text))
+                         .where(col(Comment.id).in_(chunk)))
+            for comment_id, subject, edited_text, text in connection.execute(statement):
+                texts[comment_id or 0] = QuoteText(
+                    subject=redact_email_addresses(subject),
+                    text=redact_email_addresses(edited_text if edited_text is not None else text))
+    return texts
+
+
+def candidate_ids(candidates: Mapping[str, Sequence[int]]) -> set[int]:
+    return {comment_id for ids in candidates.values() for comment_id in ids}
+
+
+def load_digest(session: Session, catalogue: Catalogue, period: Period, generated_at: datetime,
+                public_only: bool = False, with_quotes: bool = True) -> Digest:
+    """The digest of the comments received in ``period`` (published ones only if ``public_only``).
+
+    ``with_quotes=False``: no representative comments, and no text is read at all.
+    """
+    rows = load_rows(session, period, public_only)
+    texts = (load_texts(session, candidate_ids(quote_candidates(rows, public_only)), public_only)
+             if with_quotes else {})
+    return build_digest(rows, texts, catalogue, period, generated_at, public=public_only)
+
+
+def load_weekly_digests(session: Session, catalogue: Catalogue, period: Period,
+                        generated_at: datetime) -> list[Digest]:
+    """One public digest per week of receipt that has published comments, oldest first."""
+    rows = load_rows(session, period, public_only=True)
+    weeks = split_by_week(rows, period.zone)
+    wanted: set[int] = set()
+    for week_rows in weeks.values():
+        wanted |= candidate_ids(quote_candidates(week_rows, public=True))
+    texts = load_texts(session, wanted, public_only=True)
+    digests = []
+    for monday, week_rows in weeks.items():
+        week = Period(monday, monday.fromordinal(monday.toordinal() + 6), period.zone)
+        digests.append(build_digest(week_rows, texts, catalogue, week, generated_at,
+                                    public=True))
+    return digests
+
+
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Session]:
+    """A read-only session whose statements all see one snapshot of the database.
+
+    The digest reads in several statements; on PostgreSQL, REPEATABLE READ keeps a
+    moderator's decision between two of them from making the figures disagree.
+    """
+    with Session(engine) as session:
+        if engine.dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        try:
+            yield session
+        finally:
+            session.rollback()
