@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DEMO_DIR := $(CURDIR)/var/demo
 export OGP_DEMO_DATABASE_URL ?= sqlite:///$(DEMO_DIR)/ogp-feedback.db
 
-.PHONY: help install demo test test-fast lint bench bench-queue clean
+.PHONY: help install demo test test-fast lint bench bench-queue bench-digest clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,6 +41,10 @@ bench: install ## intake throughput against the test Dovecot and a real worker
 bench-queue: install ## moderation queue latency over HTTP, 100,000 comments on PostgreSQL
 	bash tests/services/ensure.sh
 	$(BIN)/python bench/queue.py
+
+bench-digest: install ## the digest of 100,000 comments on PostgreSQL (goal: under 10 s)
+	bash tests/services/ensure.sh
+	$(BIN)/python bench/digest.py
 
 clean: ## remove the venv, demo data and caches
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info

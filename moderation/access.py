@@ -54,6 +54,12 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Roles | Public]] = {
     ("POST", "/inbound/{inbound_id}/reprocess"): SECRETARIAT,
     ("GET", "/audit"): SECRETARIAT,
     ("GET", "/audit.csv"): SECRETARIAT,
+    # The digest of comments for a date range, and its downloads.
+    ("GET", "/digest"): SECRETARIAT,
+    ("GET", "/digest.html"): SECRETARIAT,
+    ("GET", "/digest.md"): SECRETARIAT,
+    ("GET", "/digest.csv"): SECRETARIAT,
+    ("GET", "/digest.json"): SECRETARIAT,
     # Raw mail (every header, the sender's address) and accounts.
     ("GET", "/inbound/{inbound_id}/raw"): ADMIN,
     ("GET", "/users"): ADMIN,

@@ -334,7 +334,8 @@ def cmd_publish(runtime: Runtime, args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else runtime.settings.site_dir
     policy = _notice_policy(runtime)
     report = publish_site(runtime.engine, runtime.catalogue, out, actor=args.actor,
-                          contact_url=runtime.settings.contact_url, notices=policy)
+                          contact_url=runtime.settings.contact_url, notices=policy,
+                          time_zone=runtime.settings.time_zone)
     print(f"published {report.total} comments ({report.newly_published} new) to {out}/; "
           f"{report.pages} pages")
     if (policy.enabled and report.newly_published) or report.response_notices:
@@ -354,6 +355,71 @@ def cmd_evidence(runtime: Runtime, args: argparse.Namespace) -> int:
     print(f"wrote {out}: {report.files} files (manifest verified), {report.comments} published "
           f"comments, {report.decisions} decisions, {report.responses} responses; "
           f"SHA-256 {report.sha256}")
+    return 0
+
+
+def cmd_digest(runtime: Runtime, args: argparse.Namespace) -> int:
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from moderation.models import utcnow
+    from publish.digest import Period
+    from publish.digest_load import load_digest, snapshot
+    from publish.digest_render import FORMATS, Links, period_text, render, render_html
+    from workers.digest_mail import DigestMailError, send_digest
+
+    def day(value: str | None) -> date | None:
+        try:
+            return date.fromisoformat(value) if value else None
+        except ValueError as error:
+            raise CliError(f"{value!r} is not a date (YYYY-MM-DD)") from error
+
+    settings = runtime.settings
+    period = Period(day(args.since), day(args.until), ZoneInfo(settings.time_zone))
+    if period.since and period.until and period.since > period.until:
+        raise CliError(f"--since {period.since} is after --until {period.until}")
+    if args.send and not settings.digest_recipient_list:
+        raise CliError("--send needs OGP_DIGEST_RECIPIENTS (comma-separated addresses of the "
+                       "secretariat); nothing was sent")
+    suffix = Path(args.out).suffix.lstrip(".").lower() if args.out else ""
+    fmt = args.format or {"htm": "html", "markdown": "md"}.get(suffix, suffix)
+    fmt = fmt if fmt in FORMATS else "html"
+
+    def step(text: str) -> None:
+        # Long runs (a whole consultation) say what they are doing, on a terminal only.
+        if sys.stderr.isatty():
+            print(f"digest: {text}", file=sys.stderr, flush=True)
+
+    step(f"reading comments received from {period.since or 'the start'} to "
+         f"{period.until or 'now'} ...")
+    with snapshot(runtime.engine) as session:
+        digest = load_digest(session, runtime.catalogue, period, utcnow())
+    step(f"{digest.received.count} comments; writing {fmt} ...")
+    output = render(digest, runtime.catalogue, fmt, Links(public=False))
+    if args.out:
+        out = Path(args.out)
+        partial = out.with_name(f".{out.name}.partial")
+        partial.write_text(output, encoding="utf-8")
+        partial.replace(out)  # never a half-written digest under the real name
+        print(f"wrote {out} ({fmt}): {digest.received.count} comments received "
+              f"{period_text(digest)}", file=sys.stderr)
+    elif not args.send:
+        sys.stdout.write(output)
+    if args.send:
+        html = output if fmt == "html" else render_html(digest, runtime.catalogue,
+                                                         Links(public=False))
+        figures = {name: digest.status(name).count
+                   for name in ("published", "approved", "pending", "rejected")}
+        try:
+            sent = send_digest(runtime.sender, settings.digest_recipient_list, settings.mail_from,
+                               period_text(digest), {"received": digest.received.count,
+                                                     **figures}, html, utcnow())
+        except DigestMailError as error:
+            raise CliError(str(error)) from error
+        how = ("" if settings.mail_sender == "smtp" else
+               " (console sender: logged, not delivered; -v shows it, OGP_MAIL_SENDER=smtp sends)")
+        print(f"digest sent to {len(sent)} recipient(s): {', '.join(sent)}{how}",
+              file=sys.stderr)
     return 0
 
 
@@ -516,6 +582,18 @@ def build_parser() -> argparse.ArgumentParser:
                       help="render approved comments into the static site")
     publish.add_argument("--out", metavar="DIR", help="default: OGP_SITE_DIR")
     publish.add_argument("--as", dest="actor", default="publisher", metavar="USER")
+
+    digest = command(sub, "digest", cmd_digest,
+                     help="the secretariat's digest of comments for a date range")
+    digest.add_argument("--since", metavar="YYYY-MM-DD",
+                        help="first day of receipt, in OGP_TIME_ZONE (default: the start)")
+    digest.add_argument("--until", metavar="YYYY-MM-DD",
+                        help="last day of receipt, inclusive (default: today)")
+    digest.add_argument("--format", choices=["html", "md", "csv", "json"],
+                        help="default: from the --out file's suffix, else html")
+    digest.add_argument("--out", metavar="FILE", help="write here instead of to stdout")
+    digest.add_argument("--send", action="store_true",
+                        help="mail the HTML digest to OGP_DIGEST_RECIPIENTS")
 
     evidence = command(sub, "evidence", cmd_evidence,
                        help="write the consultation's record for the OGP review (a zip)")
