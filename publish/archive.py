@@ -16,14 +16,15 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import load_only
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from config.catalogue import Catalogue
 from moderation.models import (
@@ -35,7 +36,11 @@ from moderation.models import (
     ResponseComment,
     utcnow,
 )
+from moderation.privacy import NameIndex
 from moderation.public import to_public
+from publish.digest import Period
+from publish.digest_load import load_digest
+from publish.digest_render import Links, render_html, render_json
 from publish.evidence import (
     CommentFacts,
     EvidenceInput,
@@ -44,6 +49,7 @@ from publish.evidence import (
     build_archive,
     check_manifest,
     pack,
+    public_text,
     unpack,
 )
 
@@ -140,15 +146,51 @@ def read_one_snapshot(session: Session) -> None:
         session.connection().exec_driver_sql("BEGIN")
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def load_evidence(session: Session, catalogue: Catalogue, time_zone: str, site_url: str,
                   extra_files: Mapping[str, bytes] | None = None) -> EvidenceInput:
     read_one_snapshot(session)
+    published = load_published(session)
+    sender_names = load_sender_names(session)
+    files = public_digest_files(session, catalogue, time_zone, site_url, published,
+                                NameIndex(sender_names))
+    files.update(extra_files or {})
     return EvidenceInput(
         catalogue=catalogue, time_zone=time_zone, site_url=site_url,
-        facts=load_facts(session), published=load_published(session),
-        responses=load_responses(session), sender_names=load_sender_names(session),
-        extra_files=dict(extra_files or {}),
+        facts=load_facts(session), published=published,
+        responses=load_responses(session), sender_names=sender_names, extra_files=files,
     )
+
+
+def public_digest_files(session: Session, catalogue: Catalogue, time_zone: str, site_url: str,
+                        published: list[PublishedComment], everyone: NameIndex
+                        ) -> dict[str, bytes]:
+    """The public digest of the whole consultation (published comments only), as JSON and HTML.
+
+    Its quotes pass the archive's own rules once more: no address, and no sender's name
+    where the citizen wrote it into the text. Dated by the last change in the data, so
+    two runs on the same data give the same bytes.
+    """
+    as_of = session.exec(select(func.max(Comment.updated_at))).one() or EPOCH
+    digest = load_digest(session, catalogue, Period(None, None, ZoneInfo(time_zone)), as_of,
+                         public_only=True)
+    senders = {item.public.id: item.sender_name for item in published}
+
+    def clean(comment_id: int, text: str) -> str:
+        return public_text(text, (NameIndex([senders.get(comment_id, "")], min_words=1),
+                                  everyone))
+
+    digest = replace(digest, representative={
+        label: tuple(replace(quote, subject=clean(quote.id, quote.subject),
+                             excerpt=clean(quote.id, quote.excerpt)) for quote in quotes)
+        for label, quotes in digest.representative.items()})
+    links = Links(public=True, prefix=site_url)
+    return {
+        "digest/digest.json": render_json(digest, catalogue).encode(),
+        "digest/digest.html": render_html(digest, catalogue, links).encode(),
+    }
 
 
 def write_atomically(out: Path, data: bytes) -> None:

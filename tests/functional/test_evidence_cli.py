@@ -28,7 +28,7 @@ def test_evidence_writes_a_verified_zip(settings: Settings, engine: Engine,
     assert result.returncode == 0, result.stderr
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
     assert result.stdout.strip() == (
-        f"wrote {out}: 12 files (manifest verified), 4 published comments, 6 decisions, "
+        f"wrote {out}: 14 files (manifest verified), 4 published comments, 6 decisions, "
         f"1 responses; SHA-256 {digest}")
     with zipfile.ZipFile(out) as archive:
         files = {name: archive.read(name) for name in archive.namelist()}

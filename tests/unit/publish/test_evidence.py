@@ -79,7 +79,8 @@ def test_manifest_lists_every_file_with_its_sha256(archive: dict[str, bytes]) ->
     assert set(listed) == set(archive) - {MANIFEST}
     assert {"README.md", "comments.csv", "comments.json", "decisions.csv", "decisions.json",
             "responses.csv", "responses.json", "timeline.csv", "timeline.json",
-            "statistics.json", "statistics.csv"} <= set(listed)
+            "statistics.json", "statistics.csv", "digest/digest.json",
+            "digest/digest.html"} <= set(listed)
     for name, content in archive.items():
         if name != MANIFEST:
             assert listed[name]["sha256"] == hashlib.sha256(content).hexdigest(), name
@@ -290,3 +291,12 @@ def test_csv_cells_cannot_run_as_formulas_but_json_keeps_the_text() -> None:
     assert ",'-1," in files["comments.csv"].decode()
     [row] = json.loads(files["comments.json"])
     assert (row["subject"], row["text"]) == ("=HYPERLINK(\"http://x\")", "-1")
+
+
+
+def test_the_public_digest_counts_only_published_comments(archive: dict[str, bytes]) -> None:
+    digest = json.loads(archive["digest/digest.json"])
+    published = {row["reference"] for row in rows(archive, "comments.json")}
+    assert digest["published"] == len(published)
+    assert digest["rejected"] == 0
+    assert b"<svg" in archive["digest/digest.html"]
