@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     response_notices: bool | None = None
     # Digests and dates on the command line are in the consultation's time zone.
     time_zone: str = "Europe/Tirane"
+    # Raw bytes (and so attachments) of processed messages are deleted after this many
+    # days; the comment and its metadata stay.
+    raw_retention_days: int = Field(default=180, ge=1)
+    # How long a contact-form address confirmation link stays valid.
+    confirmation_hours: int = Field(default=72, ge=1)
     # Comma-separated addresses that `ogp-feedback digest --send` mails the digest to.
     digest_recipients: str = ""
     # Where the public site is served, for the links in notices.

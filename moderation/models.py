@@ -88,6 +88,8 @@ class InboundMessage(SQLModel, table=True):
     # Keyed hash of the contact form submitter's address, for the rate limit.
     submitter_hash: str | None = Field(default=None, max_length=64, index=True)
     released_by: str | None = Field(default=None, max_length=64)
+    # Retention or erasure removed the raw bytes (and so the attachments) at this time.
+    raw_purged_at: datetime | None = None
     # The last processing error while the message is retried or after it failed.
     last_error: str | None = None
 
@@ -131,6 +133,14 @@ class Comment(SQLModel, table=True):
     edited_html: str | None = None
     edited_by: str | None = Field(default=None, max_length=64)
     edited_at: datetime | None = None
+    # Attribution: anonymous unless the citizen consented to their name being published
+    # (the contact form's checkbox, or consent given in writing, recorded by a moderator).
+    author_public: str | None = Field(default=None, max_length=200)
+    consent_source: str | None = Field(default=None, max_length=16)
+    consent_by: str | None = Field(default=None, max_length=64)
+    consent_at: datetime | None = None
+    # Erased on request: the sender's address, name and raw mail are gone.
+    erased: bool = False
     # A soft lock: who has the comment open, so two moderators do not work on it at once.
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_until: datetime | None = None
@@ -390,3 +400,46 @@ class ResponseRevision(SQLModel, table=True):
     link: str | None = Field(default=None, max_length=500)
     edited_by: str = Field(max_length=64)
     edited_at: datetime = Field(default_factory=utcnow)
+
+
+class RedactionState(StrEnum):
+    ACTIVE = "active"
+    LIFTED = "lifted"
+
+
+class Redaction(SQLModel, table=True):
+    """A span of personal data hidden in the published text (safe by default).
+
+    ``start``/``end`` index the field's text as stored on the comment (``subject``,
+    ``text``, or ``edited`` for the moderator's edited text). A moderator may lift a
+    detected span (who and why are kept) or add one by hand (``kind`` ``manual``).
+    """
+
+    __tablename__ = "redaction"
+
+    id: int | None = Field(default=None, primary_key=True)
+    comment_id: int = Field(foreign_key="comment.id", index=True)
+    field: str = Field(max_length=16)
+    kind: str = Field(max_length=16)
+    start: int
+    end: int
+    state: str = Field(default=RedactionState.ACTIVE, max_length=16)
+    created_by: str = Field(default="system", max_length=64)
+    reason: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    lifted_by: str | None = Field(default=None, max_length=64)
+    lifted_reason: str | None = None
+    lifted_at: datetime | None = None
+
+
+class AddressConfirmation(SQLModel, table=True):
+    """A contact-form address waiting to be confirmed before anything is mailed to it."""
+
+    __tablename__ = "address_confirmation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    inbound_id: int = Field(foreign_key="inbound_message.id", unique=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    confirmed_at: datetime | None = None
