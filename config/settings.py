@@ -138,6 +138,9 @@ class Settings(BaseSettings):
     digest_recipients: str = ""
     # Where the public site is served, for the links in notices.
     public_site_url: str = "http://127.0.0.1:8000/site/"
+    # Where the moderation UI (and so the contact form) is served, for the address
+    # confirmation link a contact-form submitter is mailed.
+    ui_url: str = "http://127.0.0.1:8000"
 
     # Staff login throttling: failed attempts allowed per minute, per account and
     # per client address; counted in Redis when OGP_LOCK_URL or a Redis broker is
@@ -202,6 +205,9 @@ class Settings(BaseSettings):
             raise ValueError("OGP_PUBLIC_SITE_URL must be an http:// or https:// address")
         if not self.public_site_url.endswith("/"):
             self.public_site_url += "/"
+        if not self.ui_url.startswith(("http://", "https://")):
+            raise ValueError("OGP_UI_URL must be an http:// or https:// address")
+        self.ui_url = self.ui_url.rstrip("/")
         if (self.environment is Environment.PRODUCTION and self.decision_notices_enabled
                 and self.mail_sender is not MailSender.SMTP):
             raise ValueError("decision notices in production need OGP_MAIL_SENDER=smtp "

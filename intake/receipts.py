@@ -45,6 +45,14 @@ def clean_message_id(value: str | None) -> str | None:
     return value if _MESSAGE_ID.match(value) else None
 
 
+def own_addresses(mail_from: str, imap_user: str | None) -> frozenset[str]:
+    """The addresses that are us: never answered (RFC 3834: no loops)."""
+    own = {mail_from.lower()}
+    if imap_user and "@" in imap_user:
+        own.add(imap_user.lower())
+    return frozenset(own)
+
+
 def reference_for(inbound_id: int) -> str:
     return f"OGP-{inbound_id:06d}"
 
@@ -76,7 +84,6 @@ class ReceiptContent:
     to: str
     mail_from: str
     reference: str
-    subject: str
     in_reply_to: str | None
     sent_at: datetime
 
@@ -106,10 +113,9 @@ Sekretariati i konsultimit / The consultation secretariat
 
 def build_receipt(content: ReceiptContent) -> EmailMessage:
     message = EmailMessage()
-    subject = clean_header_text(content.subject)
-    message["Subject"] = f"Auto: {content.reference} " + (
-        f"Konfirmim / Receipt: {subject}" if subject else "Konfirmim / Receipt"
-    )
+    # Never the citizen's subject: the form would otherwise let anyone put words of
+    # their choosing into a mail to a stranger. The reference number is enough.
+    message["Subject"] = f"Auto: {content.reference} Konfirmim / Receipt"
     message["From"] = Address("OGP Konsultimi", addr_spec=content.mail_from)
     message["To"] = Address(addr_spec=content.to)
     message["Date"] = format_datetime(content.sent_at)

@@ -60,6 +60,11 @@ CSRF_REFUSED = Notice(
     "The form's security check failed: the page was open too long or the form did not come "
     "from this site. Reload the form page, or check your text below and press \"Send\" again.",
 )
+CSRF_REFUSED_CONFIRM = Notice(
+    "Kontrolli i sigurisë dështoi (faqja ka qëndruar e hapur shumë gjatë). Shtypni sërish "
+    "«Konfirmo».",
+    "The security check failed (the page was open too long). Please press \"Confirm\" again.",
+)
 HONEYPOT_REFUSED = Notice(
     "Mesazhi nuk u pranua. Ju lutemi provoni përsëri.",
     "The message was not accepted. Please try again.",

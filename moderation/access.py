@@ -31,6 +31,9 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Roles | Public]] = {
     ("GET", "/contact"): PUBLIC,
     ("POST", "/contact"): PUBLIC,
     ("GET", "/contact/thanks"): PUBLIC,
+    # The link in the first mail to a form address shows a button; only the POST confirms.
+    ("GET", "/contact/confirm"): PUBLIC,
+    ("POST", "/contact/confirm"): PUBLIC,
     # Queue work.
     ("POST", "/logout"): MODERATION,
     ("GET", "/queue"): MODERATION,

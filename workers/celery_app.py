@@ -22,10 +22,11 @@ MAX_COUNTDOWN = 300
 
 
 def make_celery(settings: Settings, runtime: Runtime | None = None) -> Celery:
+    from workers.confirmations import send_confirmation
     from workers.notices import send_due_notices
     from workers.pipeline import ProcessingError
     from workers.receipts import send_receipt
-    from workers.runtime import NOTICES_TASK, PROCESS_TASK, RECEIPT_TASK, Runtime
+    from workers.runtime import CONFIRMATION_TASK, NOTICES_TASK, PROCESS_TASK, RECEIPT_TASK, Runtime
 
     if not settings.broker_url:
         raise ValueError("OGP_BROKER_URL is not set; the worker needs a broker (redis://...)")
@@ -84,6 +85,19 @@ def make_celery(settings: Settings, runtime: Runtime | None = None) -> Celery:
     )
     def send_receipt_task(receipt_id: int) -> str:
         return send_receipt(owner.engine, owner.settings, owner.sender, receipt_id)
+
+    @app.task(
+        name=CONFIRMATION_TASK,
+        acks_late=True,
+        autoretry_for=(OSError, OperationalError, smtplib.SMTPException),
+        retry_backoff=30,
+        retry_backoff_max=1800,
+        retry_jitter=True,
+        max_retries=8,
+    )
+    def send_confirmation_task(confirmation_id: int) -> str:
+        return str(send_confirmation(owner.engine, owner.settings, owner.sender,
+                                     confirmation_id))
 
     @app.task(
         name=NOTICES_TASK,

@@ -25,12 +25,14 @@ from sqlmodel import Session, col, select
 from config.catalogue import Catalogue, default_catalogue
 from config.settings import Settings
 from intake.receipts import decide_receipt, reference_for
+from moderation.confirmations import address_confirmed
 from moderation.db import session_scope
 from moderation.models import (
     Comment,
     CommentStatus,
     DecisionNotice,
     InboundMessage,
+    InboundSource,
     NoticeKind,
     NoticeStatus,
     RejectCode,
@@ -51,6 +53,8 @@ from workers.outgoing import (
 from workers.pipeline import ProcessingOptions
 
 log = logging.getLogger(__name__)
+UNCONFIRMED = ("the contact-form address was never confirmed: nothing is mailed to an "
+               "address its owner has not confirmed")
 BATCH = 200
 # A notice the relay keeps refusing is given up after this long past its due time.
 GIVE_UP_AFTER = timedelta(days=7)
@@ -127,6 +131,9 @@ def _prepare(session: Session, settings: Settings, catalogue: Catalogue,
     decision = decide_receipt(comment.author_email, own, suppressed)
     if decision.address is None:
         return Prepared(None, decision.reason)
+    if (inbound is not None and inbound.source == InboundSource.FORM
+            and not address_confirmed(session, decision.address)):
+        return Prepared(None, UNCONFIRMED)
     reason = link = ""
     words = None
     if kind is NoticeKind.REJECTED:
@@ -149,7 +156,6 @@ def _prepare(session: Session, settings: Settings, catalogue: Catalogue,
         to=decision.address,
         mail_from=settings.mail_from,
         reference=reference_for(comment.inbound_id),
-        subject=comment.subject,
         sent_at=now,
         in_reply_to=inbound.message_id if inbound is not None else None,
         reason=reason,

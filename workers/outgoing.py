@@ -3,7 +3,8 @@
 Each kind of message is a folder ``templates/email/<kind>/`` with ``subject.txt``
 and ``body.txt``; the builders here only choose a template and a context. Every
 header value is built from cleaned plain strings, never copied from an incoming
-message, so no CR/LF in a citizen's subject can add a header or a recipient.
+message, so no CR/LF in a citizen's text can add a header or a recipient, and
+nothing the citizen wrote (not even the subject) is echoed back.
 RFC 3834: every message is marked ``Auto-Submitted: auto-replied``; the caller
 sends it with an empty envelope sender. No database, no network, no clock.
 """
@@ -22,7 +23,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from intake.limits import header_block
-from intake.receipts import MAX_SUBJECT, clean_address, clean_header_text, clean_message_id
+from intake.receipts import clean_address, clean_header_text, clean_message_id
 from moderation.models import NoticeKind
 
 MAX_SUBJECT_LINE = 300
@@ -31,7 +32,7 @@ SENDER_NAME = "OGP Konsultimi"
 
 @cache
 def _environment() -> Environment:
-    # Plain text, never HTML: escaping would put "&amp;" into a citizen's subject.
+    # Plain text, never HTML: escaping would put "&amp;" into a plain-text mail.
     return Environment(
         loader=PackageLoader("workers", "templates/email"),
         autoescape=False,  # noqa: S701
@@ -133,8 +134,9 @@ class NoticeContent:
     kind: NoticeKind
     to: str
     mail_from: str
-    reference: str  # "OGP-000123", from ``intake.receipts.reference_for``
-    subject: str  # the citizen's subject
+    # "OGP-000123", from ``intake.receipts.reference_for``. Never the citizen's subject:
+    # an automatic mail must not carry words a stranger chose (issue 9).
+    reference: str
     sent_at: datetime
     in_reply_to: str | None = None  # the Message-ID of the citizen's message
     reason: str = ""  # for a rejection: ``moderation.transitions.rejection_text``
@@ -174,7 +176,6 @@ def build_notice(content: NoticeContent) -> EmailMessage:
         raise ValueError("a response notice must carry the response")
     rendered = render(TEMPLATES[content.kind], {
         "reference": content.reference,
-        "subject": clean_header_text(content.subject, MAX_SUBJECT),
         # The reason is quoted as one paragraph; a moderator's line breaks are not kept.
         "reason": " ".join(content.reason.split()),
         "link": content.link,
@@ -188,4 +189,32 @@ def build_notice(content: NoticeContent) -> EmailMessage:
         sent_at=content.sent_at,
         in_reply_to=content.in_reply_to,
         idstring="notice",
+    ))
+
+
+# ---------------------------------------------------------------- address confirmation
+
+@dataclass(frozen=True)
+class ConfirmationContent:
+    """The first mail to a contact-form address: a link, the reference, nothing the sender wrote."""
+
+    to: str
+    mail_from: str
+    reference: str
+    link: str  # ``moderation.confirmations.confirm_link``
+    hours: int
+    sent_at: datetime
+
+
+def build_confirmation(content: ConfirmationContent) -> EmailMessage:
+    rendered = render("confirm-address", {
+        "reference": content.reference, "link": content.link, "hours": str(content.hours),
+    })
+    return build_auto_reply(AutoReply(
+        to=content.to,
+        mail_from=content.mail_from,
+        subject=f"Auto: {content.reference} {rendered.subject}",
+        body=rendered.body,
+        sent_at=content.sent_at,
+        idstring="confirm",
     ))

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from config.settings import Settings
 from intake import failpoints
@@ -21,17 +20,18 @@ from intake.analyse import DEFAULT_LIMITS, DEFAULT_MAX_TEXT_CHARS, Analysis, Qua
 from intake.classify import Classifier
 from intake.limits import Limits
 from intake.parse import AttachmentInfo
-from intake.receipts import decide_receipt, reference_for
+from intake.receipts import decide_receipt, own_addresses, reference_for
 from intake.timeout import TimeLimitExceeded, time_limit
+from moderation.confirmations import address_confirmed, plan_confirmation, plan_receipt
 from moderation.db import session_scope
 from moderation.models import (
     Attachment,
     Comment,
     CommentCommitment,
     InboundMessage,
+    InboundSource,
     InboundStatus,
     ModerationEvent,
-    Receipt,
     utcnow,
 )
 
@@ -63,13 +63,11 @@ class ProcessingOptions:
     time_limit_seconds: float = 20.0
     receipts: bool = False
     own_addresses: frozenset[str] = frozenset()
+    confirmation_hours: int = 72
     max_attempts: int = 5
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ProcessingOptions:
-        own = {settings.mail_from.lower()}
-        if settings.imap_user and "@" in settings.imap_user:
-            own.add(settings.imap_user.lower())
         return cls(
             limits=Limits(
                 max_message_bytes=settings.max_message_bytes,
@@ -81,7 +79,8 @@ class ProcessingOptions:
             max_text_chars=settings.max_text_chars,
             time_limit_seconds=settings.parse_time_limit_seconds,
             receipts=settings.receipts,
-            own_addresses=frozenset(own),
+            own_addresses=own_addresses(settings.mail_from, settings.imap_user),
+            confirmation_hours=settings.confirmation_hours,
             max_attempts=settings.max_attempts,
         )
 
@@ -90,6 +89,8 @@ class ProcessingOptions:
 class Processed:
     outcome: Outcome
     receipt_id: int | None = None
+    # A contact-form address not yet confirmed gets a confirmation mail, not a receipt.
+    confirmation_id: int | None = None
 
 
 def process_inbound(
@@ -195,13 +196,13 @@ def _process_claimed(engine: Engine, inbound_id: int, raw: bytes, released: bool
             message.status = InboundStatus.PROCESSED
             message.reason = None
             session.add(message)
-            receipt_id = _plan_receipt(session, message, comment, result, options)
+            planned = _plan_receipt(session, message, comment, result, options)
     except IntegrityError:
         # Another delivery of the same task won the race; its comment stands.
         log.info("inbound %s already has a comment", inbound_id)
         return Processed(Outcome.ALREADY_DONE)
     log.info("inbound %s -> pending comment", inbound_id)
-    return Processed(Outcome.PENDING, receipt_id)
+    return planned
 
 
 def _record_attachments(session: Session, inbound_id: int,
@@ -214,32 +215,26 @@ def _record_attachments(session: Session, inbound_id: int,
 
 
 def _plan_receipt(session: Session, message: InboundMessage, comment: Comment,
-                  result: Analysis, options: ProcessingOptions) -> int | None:
-    """A pending receipt row, in the comment's transaction; sent after the commit."""
+                  result: Analysis, options: ProcessingOptions) -> Processed:
+    """A pending receipt row (or, for an unconfirmed form address, a confirmation row),
+    in the comment's transaction; sent after the commit."""
+    pending = Processed(Outcome.PENDING)
     if not options.receipts:
-        return None
+        return pending
     decision = decide_receipt(result.author_email, options.own_addresses,
                               result.suppress_auto_reply)
     if decision.address is None:
         log.info("inbound %s: no receipt (%s)", message.id, decision.reason)
-        return None
-    day = datetime.now(UTC).date().isoformat()
-    already = session.exec(
-        select(Receipt.id).where(Receipt.address == decision.address, Receipt.day == day)
-    ).first()
-    if already is not None:
-        log.info("inbound %s: no receipt (one was already sent to this address today)",
-                 message.id)
-        return None
-    receipt = Receipt(inbound_id=message.id or 0, comment_id=comment.id,
-                      address=decision.address, day=day,
-                      reference=reference_for(message.id or 0))
-    try:
-        with session.begin_nested():
-            session.add(receipt)
-    except IntegrityError:
-        return None  # a concurrent message from the same address took today's receipt
-    return receipt.id
+        return pending
+    inbound_id = message.id or 0
+    now = utcnow()
+    if message.source == InboundSource.FORM and not address_confirmed(session,
+                                                                       decision.address):
+        # Anyone can type any address into the form: the first mail asks its owner.
+        return Processed(Outcome.PENDING, confirmation_id=plan_confirmation(
+            session, inbound_id, decision.address, now, options.confirmation_hours))
+    return Processed(Outcome.PENDING, plan_receipt(
+        session, inbound_id, comment.id, decision.address, reference_for(inbound_id), now))
 
 
 def _quarantine(message: InboundMessage, result: Quarantine) -> None:

@@ -11,7 +11,7 @@ from sqlmodel import col
 from config.settings import Settings
 from intake.receipts import ReceiptContent, build_receipt, clean_message_id
 from moderation.db import session_scope
-from moderation.models import Comment, InboundMessage, Receipt, ReceiptStatus, utcnow
+from moderation.models import InboundMessage, Receipt, ReceiptStatus, utcnow
 from workers.mail import Sender
 
 log = logging.getLogger(__name__)
@@ -53,12 +53,10 @@ def send_receipt(engine: Engine, settings: Settings, sender: Sender, receipt_id:
         if receipt.status in {ReceiptStatus.SENT, ReceiptStatus.SENDING}:
             return f"already-{receipt.status}"
         inbound = session.get(InboundMessage, receipt.inbound_id)
-        comment = session.get(Comment, receipt.comment_id) if receipt.comment_id else None
         content = ReceiptContent(
             to=receipt.address,
             mail_from=settings.mail_from,
             reference=receipt.reference,
-            subject=comment.subject if comment else "",
             in_reply_to=clean_message_id(inbound.message_id if inbound else None),
             sent_at=utcnow(),
         )

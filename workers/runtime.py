@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 PROCESS_TASK = "ogp.process_inbound"
 RECEIPT_TASK = "ogp.send_receipt"
 NOTICES_TASK = "ogp.send_notices"
+CONFIRMATION_TASK = "ogp.send_confirmation"
 
 
 @dataclass
@@ -56,6 +57,8 @@ class Runtime:
             result = process_inbound(self.engine, inbound_id, self.classifier, self.options)
             if result.receipt_id is not None:
                 self.send_receipts([result.receipt_id])
+            if result.confirmation_id is not None:
+                self.send_confirmation(result.confirmation_id)
         return str(result.outcome)
 
     def send_receipts(self, receipt_ids: Sequence[int]) -> None:
@@ -69,6 +72,18 @@ class Runtime:
             except OSError as error:
                 # Without a broker there is no retry queue; the row says failed.
                 log.warning("receipt %s failed: %s", receipt_id, error)
+
+    def send_confirmation(self, confirmation_id: int) -> None:
+        if self.settings.broker_url:
+            self.celery.send_task(CONFIRMATION_TASK, args=[confirmation_id])
+            return
+        from workers.confirmations import send_confirmation
+
+        try:
+            send_confirmation(self.engine, self.settings, self.sender, confirmation_id)
+        except OSError as error:
+            # Without a broker there is no retry queue; the row stays unsent.
+            log.warning("confirmation %s failed: %s", confirmation_id, error)
 
     def send_notices(self) -> None:
         """Send the decision notices that are due; called after the commit of a decision.
@@ -100,7 +115,8 @@ class Runtime:
         from workers.ops import redis_probes
 
         app = create_app(self.settings, engine=self.engine, catalogue=self.catalogue,
-                         enqueue=self.enqueue, send_notices=self.send_notices)
+                         enqueue=self.enqueue, send_notices=self.send_notices,
+                         send_receipts=self.send_receipts)
         broker_url = self.settings.broker_url
         probes = (redis_probes(broker_url, self.settings.celery_queue)
                   if broker_url and is_redis_url(broker_url) else None)

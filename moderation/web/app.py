@@ -46,10 +46,12 @@ def create_app(
     enqueue: Callable[[Sequence[int]], None] | None = None,
     format_text: Callable[[str], str] | None = None,
     send_notices: Callable[[], None] | None = None,
+    send_receipts: Callable[[Sequence[int]], None] | None = None,
 ) -> FastAPI:
     """``enqueue`` hands released messages to processing; without it they wait
     in ``received`` for the next worker round. ``send_notices`` sends decision
-    notices that are due; without it the sweeper sends them."""
+    notices that are due, ``send_receipts`` planned receipts (a contact-form address
+    just confirmed); without them the sweeper sends both."""
     if format_text is None:
         # The web layer is an adapter: it may use the intake's pure formatter.
         from intake.sanitize import display_html
@@ -63,6 +65,7 @@ def create_app(
         enqueue=enqueue,
         format_text=format_text,
         send_notices=send_notices,
+        send_receipts=send_receipts,
     )
     app = FastAPI(title="ogp-feedback moderation", docs_url=None, redoc_url=None,
                   openapi_url=None, dependencies=[Depends(authorize)])

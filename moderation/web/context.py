@@ -41,6 +41,8 @@ class WebContext:
     format_text: Callable[[str], str]
     # Sends decision notices that are already due (after the commit); None: the sweeper does.
     send_notices: Callable[[], None] | None = None
+    # Sends planned receipts by id (after the commit); None: the sweeper does.
+    send_receipts: Callable[[Sequence[int]], None] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     # Failed-login counters: one per app (in Redis when configured, shared by all processes).
     login_throttle: LoginThrottle = field(init=False, repr=False)

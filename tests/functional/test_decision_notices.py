@@ -149,7 +149,7 @@ def assert_rfc3834_notice(delivered: Delivered, to: str) -> None:
 def test_a_rejection_reaches_the_citizen_once(settings: Settings, smtp_sink: SmtpSink,
                                               moderate: Any) -> None:
     runtime, moderator = moderate(notice_settings(settings, smtp_sink, undo_seconds=0))
-    comment = ingest(runtime, mail("Elira Hoxha <elira@example.org>", "Zgjedhjet vendore",
+    comment = ingest(runtime, mail("Elira Hoxha <elira@example.org>", "Zgjedhjet vendore qx47",
                                    "<z1@example.org>"))
     assert comment.id is not None
 
@@ -160,8 +160,10 @@ def test_a_rejection_reaches_the_citizen_once(settings: Settings, smtp_sink: Smt
     assert_rfc3834_notice(delivered, "elira@example.org")
     message = delivered.message()
     reference = f"OGP-{comment.inbound_id:06d}"
+    # Never the citizen's subject (issue 9): the reference number is enough.
     assert message["Subject"] == (f"Auto: {reference} Komenti nuk u botua / Your comment was not "
-                                  "published: Zgjedhjet vendore")
+                                  "published")
+    assert "qx47" not in delivered.data.decode()
     assert message["In-Reply-To"] == "<z1@example.org>"
     albanian, english = delivered.text().split("\n---\n")
     for half in (albanian, english):

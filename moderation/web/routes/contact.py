@@ -9,18 +9,19 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from intake.receipts import reference_for
+from intake.receipts import decide_receipt, own_addresses, reference_for
 from intake.store import RawMessage, store_raw_batch
 from intake.webform import (
     CSRF_REFUSED,
+    CSRF_REFUSED_CONFIRM,
     FIX_FIELDS,
     HONEYPOT_REFUSED,
     MAX_FORM_FIELDS,
@@ -40,6 +41,7 @@ from intake.webform import (
     retry_after,
     submitter_hash,
 )
+from moderation.confirmations import ConfirmState, confirm, look_up, plan_receipt
 from moderation.models import InboundMessage, InboundSource, utcnow
 from moderation.web.context import Ctx, DbSession, MaybeSession, WebContext
 from moderation.web.sessions import ActiveSession, csrf_valid, start_session
@@ -161,3 +163,71 @@ async def contact_submit(ctx: Ctx, request: Request, session: DbSession,
 def contact_thanks(ctx: Ctx, ref: str = "") -> Response:
     return ctx.render("contact_thanks.html", user=None, csrf="",
                       ref=ref if _REFERENCE.fullmatch(ref) else None, **_limits(ctx))
+
+
+# An unknown link is "not found", an expired one "gone"; the page says which, in both languages.
+_CONFIRM_STATUS: dict[str, int] = {ConfirmState.UNKNOWN: 404, ConfirmState.EXPIRED: 410}
+
+
+def _confirm_page(ctx: WebContext, session: Session, active: ActiveSession | None,
+                  state: str, token: str = "", refusal: Refusal | None = None) -> Response:
+    fresh = active is None
+    if active is None:
+        active = start_session(session, None, ctx.settings.session_max_age_seconds)
+    status = refusal.status_code if refusal else _CONFIRM_STATUS.get(state, 200)
+    response = ctx.render("contact_confirm.html", status_code=status, user=None, csrf="",
+                          form_csrf=active.record.csrf_token, state=state, token=token,
+                          notice=refusal.notice if refusal else None,
+                          hours=ctx.settings.confirmation_hours)
+    # The token is in the address: no other site may learn it from a Referer.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    if fresh:
+        ctx.set_cookie(response, active)
+    return response
+
+
+@router.get("/contact/confirm")
+def contact_confirm_form(ctx: Ctx, session: DbSession, active: MaybeSession,
+                         token: str = "") -> Response:
+    # Changes nothing: mail scanners open links; only a person presses the button.
+    state = look_up(session, token, utcnow())
+    return _confirm_page(ctx, session, active, state, token)
+
+
+@router.post("/contact/confirm")
+def contact_confirm(ctx: Ctx, session: DbSession, active: MaybeSession,
+                    token: Annotated[str, Form()] = "",
+                    csrf_token: Annotated[str, Form()] = "") -> Response:
+    now = utcnow()
+    if not csrf_valid(active, csrf_token):
+        log.info("address confirmation refused: CSRF check failed")
+        return _confirm_page(ctx, session, active, look_up(session, token, now), token,
+                             Refusal(403, CSRF_REFUSED_CONFIRM))
+    confirmed = confirm(session, token, now)
+    receipt_id = None
+    if confirmed.state is ConfirmState.VALID and confirmed.inbound_id is not None:
+        receipt_id = _plan_receipt_after_confirm(ctx, session, confirmed.inbound_id,
+                                                 confirmed.comment_id, confirmed.address, now)
+        log.info("address confirmed for inbound %s", confirmed.inbound_id)
+    session.commit()
+    if receipt_id is not None and ctx.send_receipts is not None:
+        try:
+            ctx.send_receipts([receipt_id])
+        except Exception:  # the row waits as pending; the sweeper sends it
+            log.exception("receipt %s not sent now; the sweeper will", receipt_id)
+    state = "confirmed" if confirmed.state is ConfirmState.VALID else confirmed.state
+    return _confirm_page(ctx, session, active, state)
+
+
+def _plan_receipt_after_confirm(ctx: WebContext, session: Session, inbound_id: int,
+                                comment_id: int | None, address: str | None,
+                                now: datetime) -> int | None:
+    settings = ctx.settings
+    if not settings.receipts or address is None:
+        return None
+    decision = decide_receipt(address, own_addresses(settings.mail_from, settings.imap_user),
+                              suppress_auto_reply=False)
+    if decision.address is None:
+        return None
+    return plan_receipt(session, inbound_id, comment_id, decision.address,
+                        reference_for(inbound_id), now)

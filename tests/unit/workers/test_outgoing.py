@@ -13,8 +13,10 @@ from moderation.models import NoticeKind, RejectCode
 from moderation.reasons import REJECT_REASONS
 from moderation.transitions import rejection_text
 from workers.outgoing import (
+    ConfirmationContent,
     NoticeContent,
     asks_for_no_auto_reply,
+    build_confirmation,
     build_notice,
     comment_link,
     render,
@@ -30,7 +32,7 @@ def rejected(**changes: object) -> NoticeContent:
     values: dict[str, object] = {
         "kind": NoticeKind.REJECTED, "to": "ana.hoxha@example.org",
         "mail_from": "feedback@ogp.example.al", "reference": "OGP-000123",
-        "subject": "Buxheti i bashkisë", "sent_at": SENT_AT,
+        "sent_at": SENT_AT,
         "in_reply_to": "<m1@example.org>", "reason": REASON,
     }
     values.update(changes)
@@ -74,7 +76,7 @@ def test_a_rejection_notice_is_an_rfc3834_auto_reply() -> None:
     assert message["Message-ID"].endswith("@ogp.example.al>")
     assert message["Message-ID"] != "<m1@example.org>"
     assert message["Subject"] == ("Auto: OGP-000123 Komenti nuk u botua / Your comment was not "
-                                  "published: Buxheti i bashkisë")
+                                  "published")
 
 
 def test_two_notices_get_two_message_ids() -> None:
@@ -91,9 +93,7 @@ def test_a_rejection_quotes_the_reason_in_both_languages() -> None:
         assert WORDS in flat(half)
         assert "OGP-000123" in half
     assert "nuk u botua" in albanian
-    assert "Subjekti: „Buxheti i bashkisë“" in albanian
     assert "not published" in english
-    assert 'Subject: "Buxheti i bashkisë"' in english
 
 
 def test_a_long_reason_is_wrapped_but_every_word_kept() -> None:
@@ -106,8 +106,7 @@ def test_a_long_reason_is_wrapped_but_every_word_kept() -> None:
 
 def test_a_publication_notice_gives_the_link_in_both_languages() -> None:
     message = build_notice(published())
-    assert message["Subject"] == ("Auto: OGP-000123 Komenti u botua / Your comment was published: "
-                                  "Buxheti i bashkisë")
+    assert message["Subject"] == "Auto: OGP-000123 Komenti u botua / Your comment was published"
     assert message["Auto-Submitted"] == "auto-replied"
     albanian, english = halves(body_of(message))
     assert LINK in albanian.split()
@@ -117,39 +116,30 @@ def test_a_publication_notice_gives_the_link_in_both_languages() -> None:
     assert "Arsyeja" not in albanian
 
 
-def test_without_a_subject_no_empty_quotes() -> None:
-    message = build_notice(rejected(subject="   "))
-    assert message["Subject"] == ("Auto: OGP-000123 Komenti nuk u botua / Your comment was not "
-                                  "published")
-    text = body_of(message)
-    assert "Subjekti" not in text
-    assert "Subject:" not in text
+SUBJECT_TOKEN = "Buxheti-zx81q\r\nBcc: victim@example.com"
 
 
-@pytest.mark.parametrize("subject", [
-    "Buxheti\r\nBcc: victim@example.com",
-    "Buxheti\nBcc: victim@example.com",
-    "Buxheti\r\n\r\nInjected body",
-    "Buxheti\u2028Bcc: victim@example.com",
-    "Buxheti\u202e\nX-Evil: 1",
-])
+@pytest.mark.parametrize("kind", ["decision-rejected", "decision-published", "response"])
+def test_no_template_echoes_the_citizens_subject(kind: str) -> None:
+    # Issue 9: a notice must not carry words a stranger chose; the reference is enough.
+    context = {"reference": "OGP-000123", "subject": SUBJECT_TOKEN, "reason": REASON,
+               "link": LINK, "outcome_sq": "Miratuar", "outcome_en": "Adopted",
+               "text_sq": "", "text_en": "", "response_link": ""}
+    rendered = render(kind, context)
+    assert "zx81q" not in rendered.subject
+    assert "zx81q" not in rendered.body
+    assert "Subjekti" not in rendered.body
+    assert "Subject:" not in rendered.body
+
+
 @pytest.mark.parametrize("kind", [NoticeKind.REJECTED, NoticeKind.PUBLISHED])
-def test_a_subject_with_line_breaks_cannot_add_a_header(subject: str, kind: NoticeKind) -> None:
-    content = rejected(subject=subject) if kind is NoticeKind.REJECTED else published(
-        subject=subject)
-    raw = build_notice(content).as_bytes()
+def test_a_notice_has_only_our_headers(kind: NoticeKind) -> None:
+    raw = build_notice(rejected() if kind is NoticeKind.REJECTED else published()).as_bytes()
     parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
     names = {name.lower() for name in parsed}
     assert names == {"subject", "from", "to", "date", "message-id", "auto-submitted",
                      "x-auto-response-suppress", "in-reply-to", "references", "content-type",
                      "content-transfer-encoding", "mime-version"}
-    decoded = email.message_from_bytes(raw, policy=email.policy.default)
-    assert decoded["Bcc"] is None
-    assert "\n" not in str(decoded["Subject"])
-    assert "\r" not in str(decoded["Subject"])
-    assert "Buxheti" in str(decoded["Subject"])
-    # In the body too, the subject stays on the one line that quotes it.
-    assert "\nBcc:" not in body_of(build_notice(content))
 
 
 @pytest.mark.parametrize("message_id", [
@@ -183,9 +173,8 @@ def test_the_link_points_at_the_comment_anchor() -> None:
 
 
 def test_templates_are_plain_text_not_html() -> None:
-    rendered = render("decision-rejected", {"reference": "OGP-000001", "subject": "A & B <c>",
+    rendered = render("decision-rejected", {"reference": "OGP-000001",
                                             "reason": "Tjetër & <më shumë>", "link": ""})
-    assert rendered.subject.endswith(": A & B <c>")
     assert "Tjetër & <më shumë>" in rendered.body
     assert "&amp;" not in rendered.body
 
@@ -202,3 +191,20 @@ def test_templates_are_plain_text_not_html() -> None:
 def test_who_asked_not_to_be_answered(headers: str, suppressed: bool) -> None:
     raw = (f"From: ana@example.org\r\nSubject: Koment\r\n{headers}\r\nTekst.\r\n").encode()
     assert asks_for_no_auto_reply(raw) is suppressed
+
+
+def test_a_confirmation_gives_the_link_and_the_reference_only() -> None:
+    link = "https://ogp.example.al/contact/confirm?token=abc"
+    message = build_confirmation(ConfirmationContent(
+        to="ana@example.org", mail_from="feedback@ogp.example.al", reference="OGP-000123",
+        link=link, hours=72, sent_at=SENT_AT))
+    assert message["Subject"] == ("Auto: OGP-000123 Konfirmoni adresën / "
+                                  "Please confirm your address")
+    assert message["Auto-Submitted"] == "auto-replied"
+    assert message["X-Auto-Response-Suppress"] == "All"
+    assert message["In-Reply-To"] is None
+    albanian, english = halves(body_of(message))
+    for half in (albanian, english):
+        assert link in half.split()
+        assert "OGP-000123" in half
+        assert "72" in half
