@@ -46,6 +46,8 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Roles | Public]] = {
     ("POST", "/comments/{comment_id}/undo"): MODERATION,
     ("POST", "/comments/{comment_id}/claim"): MODERATION,
     ("POST", "/comments/{comment_id}/unclaim"): MODERATION,
+    ("POST", "/comments/{comment_id}/redactions"): MODERATION,
+    ("POST", "/comments/{comment_id}/redactions/{redaction_id}/lift"): MODERATION,
     ("POST", "/comments/bulk"): MODERATION,
     # Reasoned responses: the secretariat answers for the government.
     ("POST", "/comments/{comment_id}/response"): SECRETARIAT,

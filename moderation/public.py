@@ -7,14 +7,22 @@ the publisher renders only this, so a template cannot leak what it never gets.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, col, select
 
-from moderation.models import Comment, CommentCommitment, CommentStatus, Response, ResponseOutcome
+from moderation.models import (
+    Comment,
+    CommentCommitment,
+    CommentStatus,
+    Redaction,
+    Response,
+    ResponseOutcome,
+)
 from moderation.privacy import redact_email_addresses
+from moderation.redaction import active_redactions, published_version
 from moderation.responses import OUTCOMES
 
 
@@ -42,6 +50,8 @@ class CommentPublic(BaseModel):
     received_at: datetime | None
     published_at: datetime | None
     response: ResponsePublic | None = None
+    # The author's name only when they consented to its publication; else anonymous.
+    author: str | None = None
 
 
 def response_public(response: Response) -> ResponsePublic:
@@ -80,20 +90,33 @@ def publishable_comments(session: Session) -> list[Comment]:
 
 
 def to_public(comments: Sequence[Comment], labels: dict[int, list[str]],
+              redactions: Mapping[int, Sequence[Redaction]], format_text: Callable[[str], str],
               responses: Mapping[int, Response] | None = None) -> list[CommentPublic]:
+    """The public view: subject and body with their active redactions applied (the body is
+    the moderator's edit when there is one), re-rendered by ``format_text``, the formatter
+    that made the stored HTML; the author's name only as ``author_public``."""
     answers = {comment_id: response_public(response)
                for comment_id, response in (responses or {}).items()}
-    return [
-        CommentPublic(
+    public = []
+    for comment in comments:
+        published = published_version(comment, redactions.get(comment.id or 0, ()), format_text)
+        public.append(CommentPublic(
             id=comment.id or 0,
-            subject=redact_email_addresses(comment.subject),
-            # A moderator's edit, when there is one, is what gets published.
-            display_html=comment.edited_html or comment.display_html,
+            subject=redact_email_addresses(published.subject),
+            display_html=published.html,
             language=comment.language,
             commitments=tuple(labels.get(comment.id or 0, [])),
             received_at=comment.received_at,
             published_at=comment.published_at,
             response=answers.get(comment.id or 0),
-        )
-        for comment in comments
-    ]
+            author=comment.author_public or None,
+        ))
+    return public
+
+
+def public_view(session: Session, comments: Sequence[Comment], format_text: Callable[[str], str],
+                responses: Mapping[int, Response] | None = None) -> list[CommentPublic]:
+    """``to_public`` with the commitments and active redactions loaded in bulk."""
+    ids = [c.id for c in comments if c.id is not None]
+    return to_public(comments, commitments_by_comment(session, ids),
+                     active_redactions(session, ids), format_text, responses)

@@ -51,6 +51,7 @@ from moderation.models import (
     Response,
 )
 from moderation.public import commitments_by_comment
+from moderation.redaction import all_redactions, summary
 from moderation.responses import responses_by_comment
 
 STATUSES: Final = tuple(str(s) for s in CommentStatus)
@@ -260,7 +261,7 @@ COMMITMENT = _table(CommitmentRecord)
 INBOUND = _table(InboundMessage)
 _PAGE_COLUMNS = ("id", "status", "subject", "language", "inbound_id", "received_at",
                  "reject_reason", "version", "channel", "created_at", "has_attachments",
-                 "released")
+                 "released", "author_public")
 
 
 def _search_condition(dialect: str, terms: list[str]) -> ColumnElement[bool]:
@@ -459,6 +460,7 @@ def _items(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
     ids = [row["id"] for row in rows]
     labels = commitments_by_comment(session, ids)
     responses = responses_by_comment(session, ids)
+    redactions = all_redactions(session, ids)
     inbound_ids = [row["inbound_id"] for row in rows]
     message_ids: dict[int, str | None] = {}
     if inbound_ids:
@@ -482,6 +484,8 @@ def _items(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
             "has_attachments": bool(row["has_attachments"]),
             "released": bool(row["released"]),
             "response": _response_item(responses.get(row["id"])),
+            "redactions": summary(redactions, row["id"]),
+            "author_public": row["author_public"],
             "_created_at": row["created_at"],
         }
         for row in rows

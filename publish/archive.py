@@ -27,6 +27,7 @@ from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, func, select
 
 from config.catalogue import Catalogue
+from intake.sanitize import display_html
 from moderation.models import (
     Comment,
     CommentCommitment,
@@ -38,6 +39,7 @@ from moderation.models import (
 )
 from moderation.privacy import NameIndex
 from moderation.public import to_public
+from moderation.redaction import active_redactions
 from publish.digest import Period
 from publish.digest_load import load_digest
 from publish.digest_render import Links, render_html, render_json
@@ -54,8 +56,9 @@ from publish.evidence import (
 )
 
 # What ``to_public`` reads, and the sender's name to hide it; no other column is selected.
-PUBLISHED_COLUMNS = ("id", "inbound_id", "subject", "display_html", "edited_html", "language",
-                     "channel", "received_at", "published_at", "author_name")
+PUBLISHED_COLUMNS = ("id", "inbound_id", "subject", "text", "display_html", "edited_text",
+                     "edited_html", "language", "channel", "received_at", "published_at",
+                     "author_name", "author_public")
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,11 @@ def load_published(session: Session) -> list[PublishedComment]:
         PublishedComment(public=public, inbound_id=comment.inbound_id, channel=comment.channel,
                          edited=comment.edited_html is not None,
                          sender_name=comment.author_name)
-        for comment, public in zip(comments, to_public(comments, labels), strict=True)
+        for comment, public in zip(
+            comments,
+            to_public(comments, labels, active_redactions(session, [c.id or 0 for c in comments]),
+                      display_html),
+            strict=True)
     ]
 
 

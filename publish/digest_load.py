@@ -24,6 +24,7 @@ from sqlmodel import Session, col
 
 from config.catalogue import Catalogue
 from intake.receipts import reference_for
+from intake.sanitize import display_html
 from moderation.models import (
     Comment,
     CommentCommitment,
@@ -33,6 +34,7 @@ from moderation.models import (
     ResponseComment,
 )
 from moderation.privacy import redact_email_addresses
+from moderation.redaction import RedactionField, active_ranges, active_redactions, apply
 from publish.digest import (
     Digest,
     DigestRow,
@@ -132,14 +134,27 @@ def load_texts(session: Session, ids: Iterable[int],
     wanted = sorted(set(ids))
     for chunk in _chunks(wanted):
         if public_only:
-            statement = (select(col(Comment.id), col(Comment.subject), col(Comment.edited_html),
-                                col(Comment.display_html))
+            # Quotes are published text: the comment's active redactions are applied.
+            redactions = active_redactions(session, chunk)
+            published = (select(col(Comment.id), col(Comment.subject), col(Comment.edited_html),
+                                col(Comment.display_html), col(Comment.edited_text),
+                                col(Comment.text))
                          .where(col(Comment.id).in_(chunk),
                                 col(Comment.status) == CommentStatus.PUBLISHED))
-            for comment_id, subject, edited_html, display_html in connection.execute(statement):
+            for comment_id, subject, edited_html, html, edited_text, text in connection.execute(
+                    published):
+                hidden = redactions.get(comment_id or 0, [])
+                subject = apply(subject, active_ranges(hidden, RedactionField.SUBJECT))
+                body_field = RedactionField.TEXT if edited_text is None else RedactionField.EDITED
+                ranges = active_ranges(hidden, body_field)
+                if ranges:
+                    html = display_html(apply(text if edited_text is None else edited_text,
+                                              ranges))
+                elif edited_text is not None:
+                    html = edited_html or html
                 texts[comment_id or 0] = QuoteText(
                     subject=redact_email_addresses(subject),
-                    text=redact_email_addresses(html_text(edited_html or display_html)))
+                    text=redact_email_addresses(html_text(html)))
         else:
             statement = (select(col(Comment.id), col(Comment.subject), col(Comment.edited_text),
                                 col(Comment.text))

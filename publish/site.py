@@ -15,9 +15,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from config.catalogue import Catalogue
+from intake.sanitize import display_html
 from moderation.db import session_scope
 from moderation.models import CommentStatus, utcnow
-from moderation.public import commitments_by_comment, publishable_comments, to_public
+from moderation.public import public_view, publishable_comments
 from moderation.responses import plan_response_notices, responses_by_comment
 from moderation.transitions import NoticePolicy, mark_published
 from publish.digest_site import record_files
@@ -63,10 +64,9 @@ def publish_site(
     visible."""
     with session_scope(engine) as session:
         comments = publishable_comments(session)
-        labels = commitments_by_comment(session, [c.id for c in comments if c.id is not None])
         now = utcnow()
         responses = responses_by_comment(session)
-        public = to_public(comments, labels, responses)
+        public = public_view(session, comments, display_html, responses)
         site = render_site(catalogue, public, generated_at=now, contact_url=contact_url)
         newly = mark_published(
             session, [c for c in comments if c.status == CommentStatus.APPROVED], actor,

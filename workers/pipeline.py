@@ -20,6 +20,7 @@ from intake.analyse import DEFAULT_LIMITS, DEFAULT_MAX_TEXT_CHARS, Analysis, Qua
 from intake.classify import Classifier
 from intake.limits import Limits
 from intake.parse import AttachmentInfo
+from intake.pii import detect_personal_data
 from intake.receipts import decide_receipt, own_addresses, reference_for
 from intake.timeout import TimeLimitExceeded, time_limit
 from moderation.confirmations import address_confirmed, plan_confirmation, plan_receipt
@@ -34,6 +35,7 @@ from moderation.models import (
     ModerationEvent,
     utcnow,
 )
+from moderation.redaction import detect_and_record
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +187,8 @@ def _process_claimed(engine: Engine, inbound_id: int, raw: bytes, released: bool
             comment = _comment_from(message, result)
             session.add(comment)
             session.flush()
+            # Safe by default: what looks like personal data is hidden when published.
+            detect_and_record(session, comment, detect_personal_data)
             for label in result.classification.labels:
                 session.add(CommentCommitment(comment_id=comment.id or 0,
                                               commitment_id=label.commitment_id,

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, HTTPException
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
+from intake.pii import detect_personal_data
 from moderation.access import SECRETARIAT, allows
 from moderation.models import (
     Attachment,
@@ -28,6 +29,16 @@ from moderation.models import (
     utcnow,
 )
 from moderation.reasons import REJECT_REASONS, parse_reject_code
+from moderation.redaction import (
+    RedactionField,
+    all_redactions,
+    body_field,
+    field_text,
+    published_version,
+    redetect_edited,
+)
+from moderation.redaction import add as add_redaction
+from moderation.redaction import lift as lift_redaction
 from moderation.responses import (
     ANSWERABLE,
     OUTCOMES,
@@ -86,6 +97,7 @@ def _render_comment(ctx: WebContext, session: Session, me: StaffSession, comment
     notices = {notice.topic: notice for notice in session.exec(
         select(DecisionNotice).where(DecisionNotice.comment_id == comment_id)).all()}
     notice = notices.get(NoticeTopic.DECISION)
+    redactions = all_redactions(session, [comment_id]).get(comment_id, [])
     return ctx.render(
         "comment.html", status_code=status_code, comment=comment, inbound=inbound,
         attachments=attachments, labels=[ctx.catalogue.label(label) for label in labels],
@@ -104,6 +116,11 @@ def _render_comment(ctx: WebContext, session: Session, me: StaffSession, comment
         outcome_labels={outcome.value: label.label for outcome, label in OUTCOMES.items()},
         can_respond=allows(SECRETARIAT, me.user.role),
         answerable=comment.status in ANSWERABLE,
+        published=published_version(comment, redactions, ctx.format_text),
+        redactions=[(r, (field_text(comment, r.field) or "")[r.start:r.end],
+                     r.field in (RedactionField.SUBJECT, body_field(comment)))
+                    for r in redactions],
+        redaction_fields=[RedactionField.SUBJECT, body_field(comment)],
     )
 
 
@@ -234,8 +251,30 @@ def _change(ctx: WebContext, session: Session, me: StaffSession, comment_id: int
 def edit_comment(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
                  csrf_token: Csrf = "", version: Version = None,
                  text: Annotated[str, Form()] = "") -> Response:
-    return _change(ctx, session, me, comment_id, csrf_token, lambda: edit(
-        session, comment_id, me.name, text, ctx.format_text, _required(version)))
+    def apply() -> None:
+        comment = edit(session, comment_id, me.name, text, ctx.format_text, _required(version))
+        # The edited text is published: what looks like personal data in it is hidden too.
+        redetect_edited(session, comment, detect_personal_data)
+
+    return _change(ctx, session, me, comment_id, csrf_token, apply)
+
+
+@router.post("/comments/{comment_id}/redactions/{redaction_id}/lift")
+def lift_comment_redaction(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
+                           redaction_id: int, csrf_token: Csrf = "", version: Version = None,
+                           reason: Annotated[str, Form()] = "") -> Response:
+    return _change(ctx, session, me, comment_id, csrf_token, lambda: lift_redaction(
+        session, comment_id, redaction_id, me.name, reason, _required(version)))
+
+
+@router.post("/comments/{comment_id}/redactions")
+def add_comment_redaction(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
+                          csrf_token: Csrf = "", version: Version = None,
+                          field: Annotated[str, Form()] = RedactionField.TEXT,
+                          selection: Annotated[str, Form()] = "",
+                          reason: Annotated[str, Form()] = "") -> Response:
+    return _change(ctx, session, me, comment_id, csrf_token, lambda: add_redaction(
+        session, comment_id, field, selection, me.name, reason, _required(version)))
 
 
 @router.post("/comments/{comment_id}/reclassify")

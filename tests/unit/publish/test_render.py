@@ -27,10 +27,11 @@ def public_comment(comment_id: int, commitments: tuple[str, ...], text: str,
 def test_public_comment_has_no_private_fields() -> None:
     assert set(CommentPublic.model_fields) == {
         "id", "subject", "display_html", "language", "commitments", "received_at",
-        "published_at", "response"}
+        "published_at", "response", "author"}
     # The response is published without who wrote or edited it.
     assert set(ResponsePublic.model_fields) == {
         "outcome", "outcome_sq", "outcome_en", "text_sq", "text_en", "link"}
+    # ``author`` is only the name the citizen consented to publish (``author_public``).
     for private in ("author_email", "author_name", "text", "raw", "decided_by"):
         assert private not in CommentPublic.model_fields
 

@@ -63,6 +63,7 @@ class App:
     def url(self, path: str) -> str:
         return (path.replace("{comment_id}", str(self.comment_id))
                 .replace("{inbound_id}", str(self.inbound_id))
+                .replace("{redaction_id}", "1")
                 .replace("{name}", "someone-else"))
 
 
