@@ -28,7 +28,7 @@ demo: install ## load the sample mailbox into SQLite, publish, serve on 127.0.0.
 
 test: install ## install and start Dovecot, Redis, PostgreSQL; run the whole suite
 	bash tests/services/ensure.sh
-	$(BIN)/pytest -p no:cacheprovider
+	$(BIN)/pytest -p no:cacheprovider --durations=25
 
 lint: install ## ruff and mypy --strict
 	$(BIN)/ruff check .
