@@ -27,13 +27,20 @@ from datetime import UTC, datetime, timedelta
 from email.errors import HeaderParseError, MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from typing import Any
 
 from config.catalogue import Catalogue, Commitment
+from moderation.models import InboundSource
 
 SOURCE_HEADER = "X-OGP-Source"
 SOURCE_VALUE = "contact-form"
 COMMITMENT_HEADER = "X-OGP-Commitment"
+# The citizen ticked "publish my name with my comment". Read only on messages the form
+# itself stored (``InboundSource.FORM``): in e-mail from outside, any header is untrusted.
+CONSENT_HEADER = "X-OGP-Consent"
+CONSENT_VALUE = "publish-name"
+CONSENT_FIELD = "publish_name"
 HONEYPOT_FIELD = "website"
 NAME_MAX_CHARS = 200
 SUBJECT_MAX_CHARS = 200
@@ -93,6 +100,8 @@ class ContactForm:
     commitment: str = ""
     comment: str = ""
     website: str = ""  # the honeypot: hidden from people, filled in by naive bots
+    # "Publish my name with my comment": unchecked unless the citizen ticks it.
+    consent: bool = False
 
     @classmethod
     def from_fields(cls, fields: Mapping[str, Any]) -> ContactForm:
@@ -102,7 +111,7 @@ class ContactForm:
 
         return cls(name=text("name"), email=text("email"), subject=text("subject"),
                    commitment=text("commitment"), comment=text("comment"),
-                   website=text(HONEYPOT_FIELD))
+                   website=text(HONEYPOT_FIELD), consent=text(CONSENT_FIELD) == "yes")
 
     def for_display(self) -> ContactForm:
         """What is safe to put back into the form: one-line fields, never the honeypot."""
@@ -119,6 +128,8 @@ class Submission:
     subject: str
     commitment: Commitment | None
     comment: str
+    # The name may be published with the comment (the citizen's own choice).
+    consent: bool = False
 
 
 @dataclass(frozen=True)
@@ -223,10 +234,14 @@ def check_form(form: ContactForm, catalogue: Catalogue,
             f"The comment has {len(comment)} characters; the limit is {max_chars}. "
             "Please shorten it.")
 
+    if form.consent and not name and "name" not in errors:
+        errors["name"] = Notice("Shkruani emrin që doni të publikohet me komentin.",
+                                "Please write the name you want published with your comment.")
+
     if errors or address is None:
         return errors
     return Submission(name=name, address=address, subject=subject_line(subject, commitment),
-                      commitment=commitment, comment=comment)
+                      commitment=commitment, comment=comment, consent=form.consent)
 
 
 def submitter_hash(secret_key: str, address: str) -> str:
@@ -261,8 +276,25 @@ def build_message(submission: Submission, mail_to: str, sent_at: datetime,
     message[SOURCE_HEADER] = SOURCE_VALUE
     if submission.commitment is not None:
         message[COMMITMENT_HEADER] = submission.commitment.id
+    if submission.consent and submission.name:
+        message[CONSENT_HEADER] = CONSENT_VALUE
     message.set_content(submission.comment, charset="utf-8")
     return message.as_bytes()
+
+
+def form_consent(source: str, raw: bytes) -> bool:
+    """Whether a stored message is a form submission whose sender ticked the consent box.
+
+    Mail from outside can carry any header it likes: only the form's own messages count.
+    """
+    if source != InboundSource.FORM:
+        return False
+    try:
+        headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    except (HeaderParseError, MessageError, ValueError):
+        return False
+    values = headers.get_all(CONSENT_HEADER) or []
+    return len(values) == 1 and str(values[0]).strip() == CONSENT_VALUE
 
 
 def aware(value: datetime) -> datetime:

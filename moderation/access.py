@@ -44,6 +44,12 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Roles | Public]] = {
     ("POST", "/comments/{comment_id}/edit"): MODERATION,
     ("POST", "/comments/{comment_id}/reclassify"): MODERATION,
     ("POST", "/comments/{comment_id}/undo"): MODERATION,
+    # Consent the citizen gave in writing to publish their name (or its removal).
+    ("POST", "/comments/{comment_id}/consent"): MODERATION,
+    ("POST", "/comments/{comment_id}/consent/remove"): MODERATION,
+    # Withdrawal and erasure on the citizen's request.
+    ("POST", "/comments/{comment_id}/withdraw"): SECRETARIAT,
+    ("POST", "/comments/{comment_id}/erase"): SECRETARIAT,
     ("POST", "/comments/{comment_id}/claim"): MODERATION,
     ("POST", "/comments/{comment_id}/unclaim"): MODERATION,
     ("POST", "/comments/{comment_id}/redactions"): MODERATION,
@@ -79,6 +85,8 @@ COMMAND_ROLES: Final[dict[str, Roles]] = {
     "release": SECRETARIAT,
     "reprocess": SECRETARIAT,
     "respond": SECRETARIAT,
+    "withdraw": SECRETARIAT,
+    "erase": SECRETARIAT,
 }
 
 

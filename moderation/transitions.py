@@ -34,6 +34,7 @@ from moderation.models import (
     RejectCode,
     utcnow,
 )
+from moderation.privacy import NameIndex, redact_email_addresses
 from moderation.reasons import REJECT_REASONS
 
 
@@ -49,6 +50,8 @@ class Action(StrEnum):
     CLAIM_OVERRIDE = "claim-override"
     RELEASE = "release"
     REPROCESS = "reprocess"
+    CONSENT = "consent"
+    CONSENT_REMOVE = "consent-remove"
 
 
 S = CommentStatus
@@ -57,7 +60,10 @@ ALLOWED: dict[Action, dict[str, str]] = {
     Action.APPROVE: {S.PENDING: S.APPROVED, S.REJECTED: S.APPROVED},
     Action.REJECT: {S.PENDING: S.REJECTED, S.APPROVED: S.REJECTED},
     Action.PUBLISH: {S.APPROVED: S.PUBLISHED},
-    Action.WITHDRAW: {S.PUBLISHED: S.WITHDRAWN, S.APPROVED: S.WITHDRAWN},
+    # A citizen may withdraw before a decision too: a pending or rejected comment then
+    # can never be approved later. Withdrawn is final.
+    Action.WITHDRAW: {S.PUBLISHED: S.WITHDRAWN, S.APPROVED: S.WITHDRAWN,
+                      S.PENDING: S.WITHDRAWN, S.REJECTED: S.WITHDRAWN},
 }
 DECISIONS = frozenset({Action.APPROVE, Action.REJECT})
 # What a moderator may still change: a published comment is corrected by withdrawal.
@@ -341,6 +347,100 @@ def reclassify(session: Session, comment_id: int, actor: str, commitments: Seque
                                 commitments=",".join(chosen)))
     _event(session, comment, Action.RECLASSIFY, actor, comment.status,
            detail=f"{','.join(before) or '-'} -> {','.join(chosen) or '-'}")
+    return comment
+
+
+def withdraw(session: Session, comment_id: int, actor: str, reason: str,
+             expected_version: int | None = None) -> Comment:
+    """Take a comment off the public site for good (the next publish drops it).
+
+    Any notice not yet sent about it is cancelled: the citizen asked for it to go.
+    """
+    reason = " ".join(reason.split())
+    if not reason:
+        raise InputError("a withdrawal needs a reason (it is kept in the audit log)")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise InputError(f"the reason is longer than {MAX_REASON_LENGTH} characters")
+    comment = _load(session, comment_id)
+    if expected_version is not None and comment.version != expected_version:
+        raise StaleVersionError(comment_id, expected_version, comment.version)
+    _move(session, comment, Action.WITHDRAW, actor, scrub(comment, reason))
+    comment.claimed_by = None
+    comment.claimed_until = None
+    cancel_notices(session, comment_id, "the comment was withdrawn")
+    return comment
+
+
+def scrub(comment: Comment, text: str) -> str:
+    """Words for the append-only audit log, without the sender's address or name: an
+    erasure can blank the comment but never rewrite an audit row."""
+    names = [n for n in (comment.author_name, comment.author_public) if n]
+    return redact_email_addresses(NameIndex(names, min_words=1).redact(text))
+
+
+def cancel_notices(session: Session, comment_id: int, why: str) -> None:
+    for notice in session.exec(select(DecisionNotice).where(
+            DecisionNotice.comment_id == comment_id,
+            col(DecisionNotice.status).in_([NoticeStatus.PENDING, NoticeStatus.FAILED]))).all():
+        notice.status = NoticeStatus.CANCELLED
+        notice.error = why
+        notice.updated_at = utcnow()
+        session.add(notice)
+
+
+MAX_PUBLIC_NAME = 200
+
+
+def record_consent(session: Session, comment_id: int, actor: str, name: str, note: str,
+                   expected_version: int | None = None) -> Comment:
+    """A moderator records the citizen's written consent to publish ``name`` with the comment.
+
+    The audit row keeps the source note, never the name: an erasure cannot rewrite it.
+    """
+    name = " ".join(name.split())
+    note = " ".join(note.split())
+    if not name:
+        raise InputError("write the name the citizen agreed to publish")
+    if len(name) > MAX_PUBLIC_NAME:
+        raise InputError(f"the name is longer than {MAX_PUBLIC_NAME} characters")
+    if not note:
+        raise InputError("say where the citizen gave consent (e.g. 'reply of 3 October')")
+    if len(note) > MAX_REASON_LENGTH:
+        raise InputError(f"the note is longer than {MAX_REASON_LENGTH} characters")
+    comment = _load(session, comment_id)
+    _guard(comment, actor, expected_version)
+    if comment.status == S.WITHDRAWN or comment.erased:
+        raise TransitionError(f"comment {comment_id} is {comment.status}; consent cannot "
+                              "be recorded")
+    comment.author_public = name
+    comment.consent_source = "moderator"
+    comment.consent_by = actor
+    comment.consent_at = utcnow()
+    _touch(comment)
+    session.add(comment)
+    _event(session, comment, Action.CONSENT, actor, comment.status, reason=scrub(comment, note),
+           detail="name to be published with the comment")
+    return comment
+
+
+def remove_consent(session: Session, comment_id: int, actor: str, reason: str,
+                   expected_version: int | None = None) -> Comment:
+    """The comment is anonymous again from the next publish."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise InputError("say why the consent is removed")
+    comment = _load(session, comment_id)
+    _guard(comment, actor, expected_version)
+    if comment.author_public is None:
+        raise InputError(f"comment {comment_id} is already anonymous")
+    said = scrub(comment, reason[:MAX_REASON_LENGTH])
+    comment.author_public = None
+    comment.consent_source = comment.consent_by = None
+    comment.consent_at = None
+    _touch(comment)
+    session.add(comment)
+    _event(session, comment, Action.CONSENT_REMOVE, actor, comment.status,
+           reason=said)
     return comment
 
 

@@ -87,7 +87,8 @@ def cmd_poll(runtime: Runtime, args: argparse.Namespace) -> int:
               flush=True)
         # One sweeper per deployment: it lives beside the one active poller.
         run_periodically(runtime.engine, settings.sweep_after_seconds, runtime.enqueue,
-                         runtime.send_receipts, stop, send_notices=runtime.send_notices)
+                         runtime.send_receipts, stop, send_notices=runtime.send_notices,
+                         retention_days=settings.raw_retention_days)
         poller.run_forever(stop, lock)
         return 0
     except (ImapConfigError, LockConfigError, LockUnavailableError) as error:
@@ -292,6 +293,70 @@ def cmd_respond(runtime: Runtime, args: argparse.Namespace) -> int:
     ids = ", ".join(f"#{comment_id}" for comment_id in sorted(set(args.ids)))
     print(f"response #{response.id} ({response.outcome}) to {ids}; the public site shows it "
           "after the next publish")
+    return 0
+
+
+def cmd_withdraw(runtime: Runtime, args: argparse.Namespace) -> int:
+    from moderation.transitions import withdraw
+
+    if not args.reason.strip():
+        raise CliError("--reason must say why the comment is withdrawn (it is audited)")
+    actor = _require_user(runtime, args.actor, "withdraw")
+    status = _decide(runtime, args.ids, actor,
+                     lambda session, comment_id: withdraw(session, comment_id, actor,
+                                                          args.reason),
+                     "withdrawn; the next publish removes it from the site")
+    return status
+
+
+def cmd_erase(runtime: Runtime, args: argparse.Namespace) -> int:
+    """Erase one sender's data, then republish so the site follows at once."""
+    from intake.pii import detect_personal_data
+    from intake.pii import redact as redact_spans
+    from intake.sanitize import display_html
+    from moderation.personal_data import ErasureError, compact, default_anonymise, erase_sender
+    from publish.site import publish_site
+
+    def anonymise(text: str, names: Sequence[str]) -> str:
+        text = redact_spans(text, detect_personal_data(text, names))
+        return default_anonymise(text, names)
+
+    actor = _require_user(runtime, args.actor, "erase")
+    try:
+        with session_scope(runtime.engine) as session:
+            report = erase_sender(session, args.email, actor, runtime.settings.secret_key,
+                                  keep_anonymised=args.keep_anonymised, anonymise=anonymise,
+                                  format_text=display_html)
+    except ErasureError as error:
+        raise CliError(str(error)) from error
+    if not report.found:
+        print("nothing is stored from that address; nothing was changed")
+        return 0
+    compact(runtime.engine)
+    site = publish_site(runtime.engine, runtime.catalogue, runtime.settings.site_dir,
+                        actor=actor, contact_url=runtime.settings.contact_url,
+                        time_zone=runtime.settings.time_zone)
+    kept = f"{report.anonymised} kept anonymised, " if args.keep_anonymised else ""
+    print(f"erased sender hmac-sha256:{report.address_hash[:16]}...: "
+          f"{len(report.inbound)} message(s), {len(report.comments)} comment(s) ({kept}"
+          f"{report.withdrawn} withdrawn), {report.attachments} attachment(s), "
+          f"{report.receipts} receipt(s); site republished ({site.total} comments)")
+    return 0
+
+
+def cmd_purge(runtime: Runtime, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from moderation.personal_data import purge_raw
+
+    days = args.older_than_days if args.older_than_days is not None else (
+        runtime.settings.raw_retention_days)
+    if days < 0:
+        raise CliError("--older-than-days must be 0 or more")
+    with session_scope(runtime.engine) as session:
+        report = purge_raw(session, timedelta(days=days))
+    print(f"purged the raw mail of {report.messages} processed message(s) received before "
+          f"{report.cutoff:%Y-%m-%d %H:%M} UTC (comments kept)")
     return 0
 
 
@@ -542,6 +607,25 @@ def build_parser() -> argparse.ArgumentParser:
     respond_p.add_argument("--link", metavar="URL",
                            help="the commitment text that changed (http:// or https://)")
     respond_p.add_argument("--as", dest="actor", required=True, metavar="USER")
+
+    withdraw_p = command(sub, "withdraw", cmd_withdraw,
+                         help="withdraw comments: off the site at the next publish (secretariat)")
+    withdraw_p.add_argument("ids", nargs="+", type=int, metavar="ID")
+    withdraw_p.add_argument("--reason", required=True, metavar="TEXT",
+                            help="why (kept in the audit log, without the sender's name)")
+    withdraw_p.add_argument("--as", dest="actor", required=True, metavar="USER")
+
+    erase_p = command(sub, "erase", cmd_erase,
+                      help="erase a sender's mail, address and name; withdraw and republish")
+    erase_p.add_argument("--email", required=True, metavar="ADDRESS")
+    erase_p.add_argument("--keep-anonymised", action="store_true",
+                         help="keep the comments published, with personal data redacted")
+    erase_p.add_argument("--as", dest="actor", required=True, metavar="USER")
+
+    purge_p = command(sub, "purge", cmd_purge,
+                      help="delete raw mail of processed messages past the retention period")
+    purge_p.add_argument("--older-than-days", type=int, metavar="N",
+                         help="default: OGP_RAW_RETENTION_DAYS")
 
     inbound = command(sub, "inbound", cmd_inbound,
                       help="list inbound messages and why any were set aside")

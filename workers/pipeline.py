@@ -23,6 +23,7 @@ from intake.parse import AttachmentInfo
 from intake.pii import detect_personal_data
 from intake.receipts import decide_receipt, own_addresses, reference_for
 from intake.timeout import TimeLimitExceeded, time_limit
+from intake.webform import form_consent
 from moderation.confirmations import address_confirmed, plan_confirmation, plan_receipt
 from moderation.db import session_scope
 from moderation.models import (
@@ -249,6 +250,7 @@ def _quarantine(message: InboundMessage, result: Quarantine) -> None:
 
 
 def _comment_from(message: InboundMessage, result: Analysis) -> Comment:
+    consented = bool(result.author_name) and form_consent(message.source, message.raw)
     return Comment(
         inbound_id=message.id or 0,
         subject=result.subject,
@@ -262,6 +264,10 @@ def _comment_from(message: InboundMessage, result: Analysis) -> Comment:
         channel=message.source,
         has_attachments=bool(result.attachments),
         released=message.released_by is not None,
+        # Anonymous unless the citizen ticked the form's box (e-mail: a moderator records it).
+        author_public=result.author_name if consented else None,
+        consent_source="form" if consented else None,
+        consent_at=utcnow() if consented else None,
     )
 
 

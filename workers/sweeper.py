@@ -21,6 +21,7 @@ from sqlmodel import col, select
 
 from moderation.db import session_scope
 from moderation.models import InboundMessage, InboundStatus, Receipt, ReceiptStatus, utcnow
+from moderation.personal_data import purge_raw
 from workers.notices import count_due
 
 log = logging.getLogger(__name__)
@@ -81,18 +82,31 @@ def sweep(
     return SweepReport(inbound=len(inbound_ids), receipts=len(receipt_ids), notices=notices)
 
 
+def purge_expired(engine: Engine, retention_days: int) -> int:
+    """Raw mail of processed messages older than ``OGP_RAW_RETENTION_DAYS``; comments stay."""
+    with session_scope(engine) as session:
+        report = purge_raw(session, timedelta(days=retention_days))
+    if report.messages:
+        log.info("retention: deleted the raw mail of %d processed messages", report.messages)
+    return report.messages
+
+
 def run_periodically(engine: Engine, older_than_seconds: float,
                      enqueue: Callable[[Sequence[int]], None],
                      send_receipts: Callable[[Sequence[int]], None],
                      stop: threading.Event,
-                     send_notices: Callable[[], None] | None = None) -> threading.Thread:
-    """A daemon thread that sweeps every half period until ``stop`` is set."""
+                     send_notices: Callable[[], None] | None = None,
+                     retention_days: int | None = None) -> threading.Thread:
+    """A daemon thread that sweeps every half period until ``stop`` is set; with
+    ``retention_days`` it also deletes raw mail past the retention period."""
     interval = max(1.0, older_than_seconds / 2)
 
     def loop() -> None:
         while not stop.wait(interval):
             try:
                 sweep(engine, older_than_seconds, enqueue, send_receipts, send_notices)
+                if retention_days is not None:
+                    purge_expired(engine, retention_days)
             except Exception:  # a failed sweep is retried next period
                 log.exception("sweeper round failed")
 

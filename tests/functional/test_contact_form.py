@@ -263,7 +263,8 @@ def test_the_form_is_labelled_bilingual_and_works_without_javascript(citizen: Ci
         form.feed(html)
         assert form.scripts == 0
         names = {control["name"] for control in form.controls}
-        assert names == {"name", "email", "commitment", "subject", "comment", "website"}
+        assert names == {"name", "publish_name", "email", "commitment", "subject", "comment",
+                         "website"}
         for control in form.controls:
             assert control["id"] in form.label_for, control
             for described in (control.get("aria-describedby") or "").split():
@@ -287,3 +288,15 @@ def test_the_thanks_page_shows_only_well_formed_references(citizen: Citizen) -> 
     assert page.status_code == 200
     assert "<b>OGP-1</b>" not in page.text
     assert 'id="reference"' not in page.text
+
+
+def test_the_name_is_published_only_when_the_box_is_ticked(citizen: Citizen) -> None:
+    assert citizen.send().status_code == 303
+    assert citizen.send(comment="Me emër.", publish_name="yes").status_code == 303
+    refused = citizen.send(name="", comment="Pa emër.", publish_name="yes")
+    assert refused.status_code == 422
+    assert "Please write the name you want published with your comment." in refused.text
+    anonymous, named = citizen.comments()
+    assert anonymous.author_public is None
+    assert (named.author_public, named.consent_source) == ("Ana Hoxha", "form")
+    assert named.consent_at is not None

@@ -57,9 +57,12 @@ from moderation.transitions import (
     commitments_of,
     edit,
     reclassify,
+    record_consent,
     reject,
     release_claim,
+    remove_consent,
     undo,
+    withdraw,
 )
 from moderation.web.context import Ctx, DbSession, Staff, StaffSession, WebContext, require_csrf
 
@@ -115,6 +118,7 @@ def _render_comment(ctx: WebContext, session: Session, me: StaffSession, comment
         outcomes=OUTCOMES.values(),
         outcome_labels={outcome.value: label.label for outcome, label in OUTCOMES.items()},
         can_respond=allows(SECRETARIAT, me.user.role),
+        can_withdraw=allows(SECRETARIAT, me.user.role),
         answerable=comment.status in ANSWERABLE,
         published=published_version(comment, redactions, ctx.format_text),
         redactions=[(r, (field_text(comment, r.field) or "")[r.start:r.end],
@@ -339,6 +343,57 @@ def edit_comment_response(ctx: Ctx, session: DbSession, me: Staff, comment_id: i
                              me.name, _required(version, "response"))
 
     return _change(ctx, session, me, comment_id, csrf_token, apply)
+
+
+@router.post("/comments/{comment_id}/consent")
+def record_comment_consent(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
+                           csrf_token: Csrf = "", version: Version = None, name: Text = "",
+                           note: Text = "") -> Response:
+    """Consent the citizen gave in writing: publish this name with the comment."""
+    return _change(ctx, session, me, comment_id, csrf_token, lambda: record_consent(
+        session, comment_id, me.name, name, note, _required(version)))
+
+
+@router.post("/comments/{comment_id}/consent/remove")
+def remove_comment_consent(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
+                           csrf_token: Csrf = "", version: Version = None,
+                           reason: Text = "") -> Response:
+    return _change(ctx, session, me, comment_id, csrf_token, lambda: remove_consent(
+        session, comment_id, me.name, reason, _required(version)))
+
+
+@router.post("/comments/{comment_id}/withdraw")
+def withdraw_comment(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
+                     csrf_token: Csrf = "", version: Version = None,
+                     reason: Text = "") -> Response:
+    """Off the public site at the next publish (secretariat)."""
+    return _change(ctx, session, me, comment_id, csrf_token, lambda: withdraw(
+        session, comment_id, me.name, reason, _required(version)))
+
+
+@router.post("/comments/{comment_id}/erase")
+def erase_one_comment(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
+                      csrf_token: Csrf = "", version: Version = None,
+                      keep_anonymised: Text = "", confirm: Text = "") -> Response:
+    """Erase this comment's sender data and raw mail, then republish (secretariat)."""
+    from moderation.personal_data import ErasureError, compact, erase_comment
+    from publish.site import publish_site
+
+    require_csrf(me.active, csrf_token)
+    if confirm != "erase":
+        return _conflict(ctx, session, me, comment_id, InputError(
+            "type 'erase' to confirm: an erasure cannot be undone"))
+    try:
+        erase_comment(session, comment_id, me.name, ctx.settings.secret_key,
+                      keep_anonymised=keep_anonymised == "yes", format_text=ctx.format_text,
+                      expected_version=_required(version))
+    except (ErasureError, TransitionError) as error:
+        return _conflict(ctx, session, me, comment_id, InputError(str(error)))
+    session.commit()
+    compact(ctx.engine)
+    publish_site(ctx.engine, ctx.catalogue, ctx.settings.site_dir, actor=me.name,
+                 contact_url=ctx.settings.contact_url, time_zone=ctx.settings.time_zone)
+    return RedirectResponse(f"/comments/{comment_id}", status_code=303)
 
 
 def _required(version: int | None, of: str = "comment") -> int:
