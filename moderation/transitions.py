@@ -540,10 +540,14 @@ def release_inbound(session: Session, inbound_id: int, actor: str) -> InboundMes
             "was downloaded; read it in the mailbox's processed folder instead"
         )
     message.released_by = actor
-    return _back_to_received(session, message, actor, Action.RELEASE, message.reason)
+    # The audit row names the kind of hold only: a quarantine reason may quote a subject
+    # or a display name, and the audit log can never be erased.
+    return _back_to_received(session, message, actor, Action.RELEASE,
+                             f"held as {message.machine_kind or 'over a limit'}")
 
 
 def reprocess_inbound(session: Session, inbound_id: int, actor: str) -> InboundMessage:
     """A failed message (a dead letter) gets a fresh set of attempts."""
     message = _restart(session, inbound_id, InboundStatus.FAILED)
-    return _back_to_received(session, message, actor, Action.REPROCESS, message.last_error)
+    error_class = (message.last_error or "").split(":", 1)[0][:64] or "failed"
+    return _back_to_received(session, message, actor, Action.REPROCESS, error_class)

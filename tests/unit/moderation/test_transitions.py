@@ -13,6 +13,7 @@ from moderation.models import (
     Comment,
     CommentStatus,
     DecisionNotice,
+    InboundMessage,
     LabelledExample,
     ModerationEvent,
     RejectCode,
@@ -30,9 +31,11 @@ from moderation.transitions import (
     mark_published,
     reclassify,
     reject,
+    release_inbound,
     undo,
 )
-from tests.unit.factories import SQLITE_ONLY, load_comment, make_comment
+from tests.unit.factories import CLASSIFIER, SQLITE_ONLY, load_comment, make_comment, store
+from workers.pipeline import process_inbound
 
 
 def events(engine: Engine, comment_id: int) -> list[tuple[str, str, str | None, str | None,
@@ -319,3 +322,21 @@ def test_reclassify_replaces_the_commitments_and_keeps_a_labelled_example(
     with pytest.raises(TransitionError, match="unknown commitment"), \
             session_scope(engine) as session:
         reclassify(session, comment_id, "mira", ["11"], known)
+
+
+def test_a_release_audits_the_kind_of_hold_not_the_reason_text(engine: Engine) -> None:
+    bounce = (b"From: Besnik Dedaj <MAILER-DAEMON@example.org>\r\nTo: feedback@ogp.example.al\r\n"
+              b"Subject: Undelivered Mail Returned to Sender\r\n"
+              b"Content-Type: text/plain; charset=utf-8\r\n\r\nDelivery failed.\r\n")
+    [inbound_id] = store(engine, bounce)
+    process_inbound(engine, inbound_id, CLASSIFIER)
+    with Session(engine) as session:
+        message = session.get(InboundMessage, inbound_id)
+        assert message is not None
+        assert message.status == "quarantined"
+    with session_scope(engine) as session:
+        release_inbound(session, inbound_id, "mira")
+    with Session(engine) as session:
+        event = session.exec(select(ModerationEvent)
+                             .where(ModerationEvent.action == "release")).one()
+    assert event.reason == "held as bounce"
