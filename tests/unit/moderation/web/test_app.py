@@ -397,7 +397,7 @@ def test_every_form_on_a_comment_carries_csrf_and_version(browser: Browser) -> N
     forms = re.findall(r'<form[^>]*method="post"[^>]*action="(/comments/[^"]+)"[^>]*>(.*?)</form>',
                        page, re.S)
     assert {action.rsplit("/", 1)[1] for action, _ in forms} == {
-        "approve", "reject", "edit", "reclassify", "unclaim", "redactions"}
+        "approve", "reject", "edit", "reclassify", "unclaim", "redactions", "consent"}
     for action, body in forms:
         assert 'name="csrf_token"' in body, action
         assert 'name="version" value="1"' in body, action

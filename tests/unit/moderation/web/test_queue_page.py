@@ -22,6 +22,7 @@ from moderation.users import add_user
 from moderation.web.app import create_app
 from tests.unit.factories import SQLITE_ONLY, load_comment, make_comment
 from tests.unit.moderation.test_queue import T0, insert_comment
+from tests.unit.moderation.web.staff import log_in
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient`",
@@ -61,14 +62,7 @@ def moderator(settings: Settings, engine: Engine) -> Iterator[Moderator]:
     with session_scope(engine) as session:
         add_user(session, USER, "moderator", PASSWORD)
     with TestClient(create_app(settings, engine=engine), follow_redirects=False) as client:
-        login = CSRF_FIELD.search(client.get("/login").text)
-        assert login
-        response = client.post("/login", data={"username": USER, "password": PASSWORD,
-                                               "csrf_token": login.group(1), "next": "/queue"})
-        assert response.status_code == 303, response.text
-        csrf = CSRF_FIELD.search(client.get("/queue").text)
-        assert csrf
-        yield Moderator(client, engine, csrf.group(1))
+        yield Moderator(client, engine, log_in(client, USER, PASSWORD))
 
 
 def test_search_and_filters_live_in_the_url(moderator: Moderator) -> None:

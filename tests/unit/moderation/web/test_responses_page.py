@@ -22,6 +22,7 @@ from moderation.transitions import approve
 from moderation.users import add_user
 from moderation.web.app import create_app
 from tests.unit.factories import SQLITE_ONLY, make_comment
+from tests.unit.moderation.web.staff import log_in
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient`",
@@ -62,14 +63,7 @@ def staff(settings: Settings, engine: Engine) -> Iterator[dict[str, Staff]]:
             TestClient(app, follow_redirects=False) as mira:
         people = {}
         for name, client in (("sara", sara), ("mira", mira)):
-            login = CSRF_FIELD.search(client.get("/login").text)
-            assert login
-            response = client.post("/login", data={"username": name, "password": PASSWORD,
-                                                   "csrf_token": login.group(1)})
-            assert response.status_code == 303, response.text
-            csrf = CSRF_FIELD.search(client.get("/queue").text)
-            assert csrf
-            people[name] = Staff(client, engine, csrf.group(1))
+            people[name] = Staff(client, engine, log_in(client, name, PASSWORD))
         yield people
 
 

@@ -14,6 +14,7 @@ from moderation.db import session_scope
 from moderation.users import add_user, enable_totp
 from moderation.web.app import create_app
 from tests.unit.factories import SQLITE_ONLY
+from tests.unit.moderation.web.staff import log_in as log_in_as
 
 HTTPX_DEPRECATION = r"Using `httpx` with `starlette\.testclient` is deprecated"
 with warnings.catch_warnings():
@@ -28,16 +29,7 @@ CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def log_in(client: TestClient, name: str) -> str:
-    csrf = CSRF_FIELD.search(client.get("/login").text)
-    assert csrf
-    response = client.post("/login", data={"username": name, "password": PASSWORD,
-                                           "csrf_token": csrf.group(1), "next": "/users"})
-    assert response.status_code == 303, response.text
-    page = client.get("/users")
-    assert page.status_code == 200, page.text
-    token = CSRF_FIELD.search(page.text)
-    assert token
-    return token.group(1)
+    return log_in_as(client, name, PASSWORD, landing="/users")
 
 
 @pytest.fixture
