@@ -88,7 +88,8 @@ def cmd_poll(runtime: Runtime, args: argparse.Namespace) -> int:
         # One sweeper per deployment: it lives beside the one active poller.
         run_periodically(runtime.engine, settings.sweep_after_seconds, runtime.enqueue,
                          runtime.send_receipts, stop, send_notices=runtime.send_notices,
-                         retention_days=settings.raw_retention_days)
+                         retention_days=settings.raw_retention_days,
+                         send_confirmation=runtime.send_confirmation)
         poller.run_forever(stop, lock)
         return 0
     except (ImapConfigError, LockConfigError, LockUnavailableError) as error:
@@ -208,9 +209,11 @@ def cmd_sweep(runtime: Runtime, args: argparse.Namespace) -> int:
 
     older = args.older_than if args.older_than is not None else runtime.settings.sweep_after_seconds
     report = sweep(runtime.engine, older, runtime.enqueue, runtime.send_receipts,
-                   runtime.send_notices)
+                   runtime.send_notices, runtime.send_confirmation)
     print(f"swept: {report.inbound} messages and {report.receipts} receipts handed on again"
-          + (f"; {report.notices} decision notices due" if report.notices else ""))
+          + (f"; {report.notices} decision notices due" if report.notices else "")
+          + (f"; {report.confirmations} address confirmations sent again"
+             if report.confirmations else ""))
     return 0
 
 
