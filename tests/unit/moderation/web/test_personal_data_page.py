@@ -3,8 +3,6 @@ uses them: a moderator records consent; only the secretariat withdraws and erase
 
 from __future__ import annotations
 
-import re
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +10,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
-from starlette.exceptions import StarletteDeprecationWarning
 
 from config.settings import Settings
 from moderation.db import session_scope
@@ -21,17 +18,11 @@ from moderation.transitions import approve
 from moderation.users import add_user
 from moderation.web.app import create_app
 from tests.unit.factories import SQLITE_ONLY, make_comment
-from tests.unit.moderation.web.staff import log_in
-
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient`",
-                            category=StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
+from tests.unit.moderation.web.staff import TestClient, log_in
 
 pytestmark = [pytest.mark.usefixtures("fast_hasher"), SQLITE_ONLY]
 
 PASSWORD = "sekretariati-2021"
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 SENDER = "Liridon Berisha <liridon.berisha@example.al>"
 
 

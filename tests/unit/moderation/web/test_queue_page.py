@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,7 +12,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import Engine
-from starlette.exceptions import StarletteDeprecationWarning
 
 from config.settings import Settings
 from moderation.db import session_scope
@@ -22,17 +20,11 @@ from moderation.users import add_user
 from moderation.web.app import create_app
 from tests.unit.factories import SQLITE_ONLY, load_comment, make_comment
 from tests.unit.moderation.test_queue import T0, insert_comment
-from tests.unit.moderation.web.staff import log_in
-
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient`",
-                            category=StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
+from tests.unit.moderation.web.staff import TestClient, log_in
 
 pytestmark = pytest.mark.usefixtures("fast_hasher")
 
 USER, PASSWORD = "arben", "radha-e-gjate-2021"
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 ROW = re.compile(r'<tr data-href="/comments/(\d+)">')
 
 

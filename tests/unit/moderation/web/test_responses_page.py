@@ -4,15 +4,12 @@ the ticked comments); only the secretariat and admins may write."""
 
 from __future__ import annotations
 
-import re
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
-from starlette.exceptions import StarletteDeprecationWarning
 
 from config.settings import Settings
 from moderation.db import session_scope
@@ -22,17 +19,11 @@ from moderation.transitions import approve
 from moderation.users import add_user
 from moderation.web.app import create_app
 from tests.unit.factories import SQLITE_ONLY, make_comment
-from tests.unit.moderation.web.staff import log_in
-
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient`",
-                            category=StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
+from tests.unit.moderation.web.staff import TestClient, log_in
 
 pytestmark = [pytest.mark.usefixtures("fast_hasher"), SQLITE_ONLY]
 
 PASSWORD = "sekretariati-2021"
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 SQ = "Propozimi juaj u përfshi në angazhimin 4."
 EN = "Your proposal was included in commitment 4."
 

@@ -3,29 +3,21 @@
 from __future__ import annotations
 
 import re
-import warnings
 
 import pytest
 from sqlalchemy import Engine
-from starlette.exceptions import StarletteDeprecationWarning
 
 from config.settings import Settings
 from moderation.db import session_scope
 from moderation.users import add_user, enable_totp
 from moderation.web.app import create_app
 from tests.unit.factories import SQLITE_ONLY
+from tests.unit.moderation.web.staff import CSRF_FIELD, TestClient
 from tests.unit.moderation.web.staff import log_in as log_in_as
-
-HTTPX_DEPRECATION = r"Using `httpx` with `starlette\.testclient` is deprecated"
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message=HTTPX_DEPRECATION,
-                            category=StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
 
 pytestmark = [pytest.mark.usefixtures("fast_hasher"), SQLITE_ONLY]
 
 PASSWORD = "kodi-i-fshehte-2020"
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def log_in(client: TestClient, name: str) -> str:
