@@ -30,3 +30,5 @@ def log_in(client: TestClient, name: str, password: str, landing: str = "/queue"
     token = CSRF_FIELD.search(page.text)
     assert token, f"{landing} has no CSRF field"
     return token.group(1)
+
+__all__ = ["CSRF_FIELD", "HTTPX_DEPRECATION", "TestClient", "log_in"]
