@@ -13,6 +13,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, col, select
 
+from intake.receipts import reference_for
 from moderation.models import (
     Comment,
     CommentCommitment,
@@ -43,7 +44,11 @@ class CommentPublic(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: int
+    # "OGP-000123": the number on the citizen's receipt, and the name of the comment's page.
+    reference: str
     subject: str
+    # The published words as plain text (redactions applied) and as the safe HTML shown.
+    text: str
     display_html: str
     language: str
     commitments: tuple[str, ...]
@@ -102,7 +107,9 @@ def to_public(comments: Sequence[Comment], labels: dict[int, list[str]],
         published = published_version(comment, redactions.get(comment.id or 0, ()), format_text)
         public.append(CommentPublic(
             id=comment.id or 0,
+            reference=reference_for(comment.inbound_id),
             subject=redact_email_addresses(published.subject),
+            text=redact_email_addresses(published.text),
             display_html=published.html,
             language=comment.language,
             commitments=tuple(labels.get(comment.id or 0, [])),
