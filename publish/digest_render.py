@@ -24,7 +24,8 @@ from config.catalogue import GENERAL, Catalogue
 from moderation.models import RejectCode
 from moderation.reasons import REJECT_REASONS
 from publish.digest import OUTCOMES, Coverage, Digest, Figure, Statistics
-from publish.render import make_environment, page_name
+from publish.render import make_environment
+from publish.urls import comment_page, commitment_page
 
 FORMATS = ("html", "md", "csv", "json")
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8",
@@ -231,9 +232,12 @@ class Links:
     def comment(self, digest: Digest, catalogue: Catalogue, comment_id: int) -> str:
         if not self.public:
             return f"/comments/{comment_id}"
-        # The page of the label the comment is counted under first (it is on each of its pages).
-        label = catalogue.label(digest.primary_label.get(comment_id, GENERAL))
-        return f"{self.prefix}{page_name(label)}#comment-{comment_id}"
+        # The comment's own page: its permalink by reference number.
+        reference = digest.references.get(comment_id)
+        if reference is None:
+            label = catalogue.label(digest.primary_label.get(comment_id, GENERAL))
+            return f"{self.prefix}{commitment_page('sq', label.id)}"
+        return f"{self.prefix}{comment_page('sq', reference)}"
 
 
 # ---------------------------------------------------------------- Markdown
@@ -431,7 +435,7 @@ def render_statistics(stats: Statistics, catalogue: Catalogue, generated_at: dat
         status_names=STATUS_NAMES, reason_names=reason_names, outcome_names=OUTCOME_NAMES,
         outcomes=OUTCOMES, share_text=share_text, hours=hours_text,
         short_name=lambda label_id: _short(catalogue, label_id, 40),
-        label_page=lambda label_id: page_name(catalogue.label(label_id)),
+        label_page=lambda label_id: commitment_page("sq", catalogue.label(label_id).id),
     )
 
 

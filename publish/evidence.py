@@ -40,7 +40,7 @@ from moderation.models import CommentStatus, RejectCode, ResponseOutcome
 from moderation.privacy import NameIndex, redact_email_addresses
 from moderation.public import CommentPublic
 from moderation.reasons import REJECT_REASONS, RejectReason
-from publish.render import page_name
+from publish.urls import comment_page
 
 FORMAT = "ogp-feedback evidence archive, version 1"
 MANIFEST = "manifest.json"
@@ -197,12 +197,7 @@ def _day(value: datetime, zone: ZoneInfo) -> date:
 
 def comment_url(catalogue: Catalogue, site_url: str, comment: CommentPublic) -> str:
     """The page the publisher shows the comment on first, as in ``publish.render``."""
-    first = comment.commitments[0] if comment.commitments else catalogue.general.id
-    try:
-        page = page_name(catalogue.label(first))
-    except KeyError:  # a label the catalogue has dropped: the index still lists it
-        page = "index.html"
-    return f"{site_url.rstrip('/')}/{page}#comment-{comment.id}"
+    return f"{site_url.rstrip('/')}/{comment_page('sq', comment.reference)}"
 
 
 def plain_text(html: str) -> str:

@@ -40,8 +40,7 @@ from moderation.models import (
 )
 from moderation.public import response_public
 from moderation.responses import responses_by_comment
-from moderation.transitions import commitments_of, rejection_text
-from publish.render import page_name
+from moderation.transitions import rejection_text
 from workers.mail import Sender
 from workers.outgoing import (
     NoticeContent,
@@ -141,8 +140,7 @@ def _prepare(session: Session, settings: Settings, catalogue: Catalogue,
                 if comment.reject_code in set(RejectCode) else RejectCode.OTHER)
         reason = rejection_text(code, comment.reject_reason or "")
     else:
-        link = comment_link(settings.public_site_url,
-                            _page_of(catalogue, commitments_of(session, comment.id)), comment.id)
+        link = comment_link(settings.public_site_url, reference_for(comment.inbound_id))
     if kind is NoticeKind.RESPONSE:
         response = responses_by_comment(session, [comment.id]).get(comment.id)
         if response is None:
@@ -162,16 +160,6 @@ def _prepare(session: Session, settings: Settings, catalogue: Catalogue,
         link=link,
         response=words,
     ))
-
-
-def _page_of(catalogue: Catalogue, commitments: Sequence[str]) -> str:
-    """The page the publisher shows the comment on first (see ``publish.render``)."""
-    if not commitments:
-        return page_name(catalogue.general)
-    try:
-        return page_name(catalogue.label(commitments[0]))
-    except KeyError:  # a label the catalogue has dropped: the index still lists the page
-        return "index.html"
 
 
 def _claim(engine: Engine, settings: Settings, notice_id: int, comment_id: int,

@@ -25,6 +25,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from intake.limits import header_block
 from intake.receipts import clean_address, clean_header_text, clean_message_id
 from moderation.models import NoticeKind
+from publish.urls import comment_page
 
 MAX_SUBJECT_LINE = 300
 SENDER_NAME = "OGP Konsultimi"
@@ -162,9 +163,9 @@ def _quoted(text: str) -> str:
     return "\n".join(f"    {line}".rstrip() for line in lines) if text.strip() else ""
 
 
-def comment_link(site_url: str, page: str, comment_id: int) -> str:
-    """The comment's anchor on its page of the public site."""
-    return f"{site_url.rstrip('/')}/{page}#comment-{comment_id}"
+def comment_link(site_url: str, reference: str) -> str:
+    """The comment's own page on the public site (its permalink, by reference number)."""
+    return f"{site_url.rstrip('/')}/{comment_page('sq', reference)}"
 
 
 def build_notice(content: NoticeContent) -> EmailMessage:

@@ -132,11 +132,19 @@ def _submit(ctx: WebContext, session: Session, active: ActiveSession | None,
     return RedirectResponse(f"/contact/thanks?ref={reference_for(inbound_id)}", status_code=303)
 
 
+REFERENCE = re.compile(r"OGP-[0-9]{6,9}")
+
+
 @router.get("/contact")
 def contact_form(ctx: Ctx, session: DbSession, active: MaybeSession,
-                 commitment: str = "") -> Response:
+                 commitment: str = "", report: str = "") -> Response:
+    """``?commitment=4`` preselects a commitment; ``?report=OGP-000123`` (the public site's
+    "report a problem" link on a comment's page) fills in the subject."""
     known = {label.id for label in ctx.catalogue.labels}
-    form = ContactForm(commitment=commitment if commitment in known else "")
+    subject = ""
+    if REFERENCE.fullmatch(report):
+        subject = f"Problem me komentin {report} / Problem with comment {report}"
+    form = ContactForm(commitment=commitment if commitment in known else "", subject=subject)
     return _form_page(ctx, session, active, form)
 
 
