@@ -30,6 +30,7 @@ from moderation.transitions import (
     reprocess_inbound,
 )
 from moderation.users import UserError
+from workers.cli_check import add_check_arguments, cmd_check
 from workers.cli_users import USERS_COMMANDS, add_users_parser
 from workers.runtime import Runtime
 
@@ -693,6 +694,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_users_parser(sub).set_defaults(handler=cmd_users)
 
+    add_check_arguments(command(sub, "check", cmd_check, help="check the configuration and "
+                                "reach the database, broker, inbox and mail relay"))
+
     demo = command(sub, "demo", cmd_demo, help="load the sample mailbox, publish, and serve")
     demo.add_argument("--no-serve", action="store_true", help="stop after publishing")
     demo.add_argument("--host", default="127.0.0.1")
@@ -702,7 +706,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 
-NEEDS_NO_SCHEMA = frozenset({"init", "demo", "worker"})
+NEEDS_NO_SCHEMA = frozenset({"init", "demo", "worker", "check"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -712,7 +716,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as error:
         for problem in error.errors():
             field = "OGP_" + "_".join(str(p) for p in problem["loc"]).upper()
-            print(f"ogp-feedback: {field or 'settings'}: {problem['msg']}", file=sys.stderr)
+            message = problem["msg"].removeprefix("Value error, ")
+            print(f"ogp-feedback: {field if problem['loc'] else 'settings'}: {message}",
+                  file=sys.stderr)
         return 2
     from workers.logs import configure_logging
 

@@ -44,6 +44,16 @@ class SmtpSender:
             client.starttls(context=self._context())
         return client
 
+    def verify(self) -> None:
+        """Connect, secure and log in as ``send`` would, then say NOOP; sends nothing."""
+        with self._connect() as client:
+            client.ehlo_or_helo_if_needed()
+            if self.settings.smtp_user:
+                client.login(self.settings.smtp_user, self.settings.smtp_password or "")
+            code, reply = client.noop()
+            if code != 250:
+                raise smtplib.SMTPResponseException(code, reply)
+
     def send(self, message: EmailMessage, envelope_from: str, recipient: str) -> None:
         with self._connect() as client:
             if self.settings.smtp_user:
