@@ -154,6 +154,9 @@ class Settings(BaseSettings):
         "stderr (ts, level, logger, message, inbound_id, exc_info) for a log collector; "
         "'text' writes plain lines for a person at a terminal. Both redact e-mail addresses.",
     )
+    # Classifier: a comment classified with less confidence than this is flagged
+    # low-confidence (the queue filters on it) rather than trusted.
+    classifier_low_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
 
     @field_validator("database_url")
     @classmethod

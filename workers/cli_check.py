@@ -86,6 +86,23 @@ def describe(error: BaseException, where: str, timeout: float) -> str:
     return _first_line(error)
 
 
+EXAMPLE_MARK = "replace-me"  # every secret in .env.example carries it
+
+
+def check_secrets(settings: Settings) -> Finding:
+    password = make_url(settings.database_url).password
+    left = [name for name, value in (("OGP_SECRET_KEY", settings.secret_key),
+                                     ("the database password (POSTGRES_PASSWORD)", password),
+                                     ("OGP_IMAP_PASSWORD", settings.imap_password),
+                                     ("OGP_SMTP_PASSWORD", settings.smtp_password))
+            if value and EXAMPLE_MARK in str(value)]
+    if left:
+        verb = "is" if len(left) == 1 else "are"
+        return _problem("secrets", f"{', '.join(left)} {verb} still the example value from "
+                                   ".env.example: set your own (openssl rand -base64 32)")
+    return _ok("secrets", "none is an example value")
+
+
 def check_site(settings: Settings) -> Finding:
     site = Path(settings.site_dir).absolute()
     # publish writes a new tree beside the site folder and swaps it in: it needs the
@@ -220,6 +237,7 @@ def check_smtp(settings: Settings) -> Finding:
 
 
 CHECKS: dict[str, Callable[[Settings], Finding]] = {
+    "secrets": check_secrets,
     "site": check_site,
     "database": check_database,
     "broker": check_broker,

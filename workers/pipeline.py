@@ -17,6 +17,7 @@ from sqlmodel import Session
 from config.settings import Settings
 from intake import failpoints
 from intake.analyse import DEFAULT_LIMITS, DEFAULT_MAX_TEXT_CHARS, Analysis, Quarantine, analyse
+from intake.classifier.store import record_classification
 from intake.classify import Classifier
 from intake.limits import Limits
 from intake.parse import AttachmentInfo
@@ -194,6 +195,7 @@ def _process_claimed(engine: Engine, inbound_id: int, raw: bytes, released: bool
                 session.add(CommentCommitment(comment_id=comment.id or 0,
                                               commitment_id=label.commitment_id,
                                               score=label.score))
+            record_classification(session, comment.id or 0, result.classification)
             session.add(ModerationEvent(comment_id=comment.id, inbound_id=message.id,
                                         actor="system", action="classify",
                                         to_status=comment.status,
@@ -272,8 +274,12 @@ def _comment_from(message: InboundMessage, result: Analysis) -> Comment:
 
 
 def _explain(result: Analysis) -> str:
+    found = result.classification
+    if found.spam:
+        return (f"classified as off-topic ({found.confidence:.2f}, {found.model_version}): "
+                f"{', '.join(found.spam_reasons) or 'no term'}")
     parts = [
-        f"{label.commitment_id}: {', '.join(label.matched) or 'no keyword'}"
-        for label in result.classification.labels
+        f"{label.commitment_id} {label.score:.2f}: {', '.join(label.matched) or 'no term'}"
+        for label in found.labels
     ]
-    return "classified as " + "; ".join(parts)
+    return f"classified by {found.model_version} as " + "; ".join(parts)

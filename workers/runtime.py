@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from config.catalogue import Catalogue, default_catalogue
 from config.settings import Settings
+from intake.classifier.store import ClassifierCache
 from intake.classify import Classifier
 from moderation.db import make_engine
 from workers.logs import bind_inbound_id
@@ -40,8 +41,14 @@ class Runtime:
         return make_engine(self.settings.database_url)
 
     @cached_property
+    def classifiers(self) -> ClassifierCache:
+        return ClassifierCache(self.engine, self.catalogue,
+                               self.settings.classifier_low_confidence)
+
+    @property
     def classifier(self) -> Classifier:
-        return Classifier(self.catalogue)
+        """The active version; a newly trained one is picked up within a minute."""
+        return self.classifiers.get()
 
     @cached_property
     def options(self) -> ProcessingOptions:

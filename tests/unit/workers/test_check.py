@@ -8,53 +8,23 @@ a port nobody listens on, a Redis that evicts, a database never initialised).
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from config.settings import Settings
 from tests.conftest import Dovecot, derive, free_port, run_cli, unavailable, wait_until
+from tests.functional.relay import running_relay
+from tests.unit.factories import SQLITE_ONLY
 
 pytestmark = pytest.mark.services
 
 RELAY_USER, RELAY_PASSWORD = "relay-user", "relay-password-1"
 
 
-@dataclass
-class Relay:
-    port: int
-    received: list[bytes] = field(default_factory=list)
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
-        self.received.append(bytes(envelope.content))
-        return "250 OK"
-
-
-def _authenticate(_server: Any, _session: Any, _envelope: Any, _mechanism: str,
-                  data: Any) -> AuthResult:
-    good = isinstance(data, LoginPassword) and (data.login, data.password) == (
-        RELAY_USER.encode(), RELAY_PASSWORD.encode())
-    return AuthResult(success=good, handled=False)
-
-
-@contextmanager
-def relay() -> Iterator[Relay]:
-    """An SMTP relay on loopback that checks the login it is given (plain text: loopback)."""
-    sink = Relay(free_port())
-    controller = Controller(sink, hostname="127.0.0.1", port=sink.port,
-                            authenticator=_authenticate,
-                            auth_require_tls=False)
-    controller.start()
-    try:
-        yield sink
-    finally:
-        controller.stop()
+def relay() -> Any:
+    return running_relay(RELAY_USER, RELAY_PASSWORD)
 
 
 def _env(settings: Settings, relay_port: int, password: str = RELAY_PASSWORD) -> dict[str, str]:
@@ -81,6 +51,7 @@ def test_a_ready_deployment_passes_every_check_and_sends_nothing(
         result = run_cli(configured, "check", **_env(configured, sink.port))
     assert result.returncode == 0, result.stdout + result.stderr
     lines = _lines(result.stdout)
+    assert lines["secrets"] == "ok none is an example value"
     assert lines["site"].startswith("ok publish can write")
     assert lines["database"].endswith("answers; schema up to date")
     assert lines["broker"] == "ok Redis at 127.0.0.1:6379 answers; maxmemory-policy noeviction"
@@ -92,6 +63,7 @@ def test_a_ready_deployment_passes_every_check_and_sends_nothing(
     assert sink.received == []
 
 
+@SQLITE_ONLY
 def test_every_problem_is_named_in_plain_words_and_the_status_is_1(
         settings: Settings, dovecot: Dovecot, imap_user: str, tmp_path: Path) -> None:
     closed = free_port()  # nothing listens there
@@ -121,6 +93,7 @@ def test_every_problem_is_named_in_plain_words_and_the_status_is_1(
     assert "nope" not in result.stdout
 
 
+@SQLITE_ONLY
 def test_a_database_that_answers_but_was_never_migrated(settings: Settings,
                                                         tmp_path: Path) -> None:
     empty = tmp_path / "empty.db"
@@ -133,6 +106,7 @@ def test_a_database_that_answers_but_was_never_migrated(settings: Settings,
         "run 'ogp-feedback init'")
 
 
+@SQLITE_ONLY
 def test_a_redis_that_may_evict_tasks_is_a_problem(settings: Settings, tmp_path: Path,
                                                    start_process: Any) -> None:
     import redis
@@ -163,7 +137,21 @@ def _answers(client: Any) -> bool:
         return False
 
 
+@SQLITE_ONLY
 def test_a_bad_setting_stops_check_with_the_variable_in_plain_words(settings: Settings) -> None:
     result = run_cli(settings, "check", OGP_ENVIRONMENT="production", OGP_SECRET_KEY="")
     assert result.returncode == 2
     assert result.stderr == "ogp-feedback: settings: OGP_SECRET_KEY must be set in production\n"
+
+
+@SQLITE_ONLY
+def test_a_secret_left_at_its_example_value_is_a_problem(settings: Settings) -> None:
+    example = next(line.split("=", 1)[1] for line in
+                   (Path(__file__).parents[3] / ".env.example").read_text().splitlines()
+                   if line.startswith("OGP_SECRET_KEY="))
+    result = run_cli(settings, "check", "--only", "secrets", OGP_SECRET_KEY=example,
+                     OGP_SMTP_PASSWORD="example-app-password-replace-me")
+    assert result.returncode == 1
+    assert _lines(result.stdout)["secrets"] == (
+        "PROBLEM OGP_SECRET_KEY, OGP_SMTP_PASSWORD are still the example value from "
+        ".env.example: set your own (openssl rand -base64 32)")
