@@ -12,6 +12,7 @@ from collections.abc import MutableMapping
 import bleach
 from bleach.linkifier import Linker
 
+from intake.reflow import reflow
 from moderation.privacy import redact_email_addresses
 
 ALLOWED_TAGS = frozenset({"p", "br", "a"})
@@ -40,10 +41,11 @@ _LINKER = Linker(callbacks=[_nofollow], parse_email=False)
 
 
 def text_to_safe_html(text: str) -> str:
-    paragraphs = [p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    # Which line breaks are the citizen's and which the mail client's: intake.reflow.
     rendered = "".join(
-        "<p>" + "<br>\n".join(html.escape(line, quote=False) for line in p.split("\n")) + "</p>\n"
-        for p in paragraphs
+        "<p>" + "<br>\n".join(html.escape(line, quote=False) for line in paragraph.lines)
+        + "</p>\n"
+        for paragraph in reflow(text)
     )
     linked = _LINKER.linkify(rendered)
     # Second, independent pass: whatever the steps above did, only the
