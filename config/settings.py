@@ -138,6 +138,12 @@ class Settings(BaseSettings):
     digest_recipients: str = ""
     # Where the public site is served, for the links in notices.
     public_site_url: str = "http://127.0.0.1:8000/site/"
+    # After an approval the site is republished by a task once the undo window has
+    # passed; approvals within this many seconds of each other share one publish.
+    publish_debounce_seconds: int = Field(default=10, ge=0, le=3600)
+    # `ogp-feedback publisher` also republishes on this schedule (catching edits,
+    # redactions, responses and withdrawals); 0: only after approvals.
+    publish_interval_seconds: int = Field(default=900, ge=0)
     # Where the moderation UI (and so the contact form) is served, for the address
     # confirmation link a contact-form submitter is mailed.
     ui_url: str = "http://127.0.0.1:8000"

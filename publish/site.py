@@ -1,82 +1,252 @@
 """``ogp-feedback publish``: the only module that writes the public site.
 
-The new site is rendered into a sibling folder and swapped in, so a reader
-never sees half a site; comments are marked published only after the swap.
+One run, in one transaction: mark the approved comments published, plan every page
+from a light query (``publish.plan``), render only the pages whose inputs changed,
+and switch the site to the new tree atomically (``publish.store``). Comments are
+marked published only if the switch happened (the transaction commits after it).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
+import hashlib
 import tempfile
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from config.catalogue import Catalogue
+from config.settings import Settings
 from intake.sanitize import display_html
 from moderation.db import session_scope
-from moderation.models import CommentStatus, utcnow
-from moderation.public import public_view, publishable_comments
+from moderation.models import (
+    Comment,
+    CommentCommitment,
+    CommentStatus,
+    Response,
+    ResponseComment,
+    utcnow,
+)
+from moderation.public import CommentPublic, public_view
 from moderation.responses import plan_response_notices, responses_by_comment
 from moderation.transitions import NoticePolicy, mark_published
+from publish import urls
 from publish.digest_site import record_files
-from publish.render import render_site
+from publish.opendata import comments_csv, comments_json, datapackage
+from publish.plan import Entry, SitePlan, plan_site
+from publish.render import SiteOptions, SiteRenderer, render_version
+from publish.search import SearchRecord, build_search_index, record_for
+from publish.store import SiteStore, StoreError
+
+__all__ = ["PublishReport", "StoreError", "publish_site", "publish_with_settings"]
+
+_CHUNK = 2000
 
 
 @dataclass(frozen=True)
 class PublishReport:
-    total: int
+    total: int  # comments on the site
     newly_published: int
-    pages: int
+    pages: int  # files of the site
+    pages_written: int = 0
+    pages_unchanged: int = 0
+    seconds: float = 0.0
     # Response notices planned by this run (the caller sends them).
     response_notices: int = 0
 
 
-def write_site(out: Path, files: dict[str, str]) -> None:
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
-    for name, content in files.items():
-        path = staging / name  # "digests/2020-W37.html": a folder of its own
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-    # mkdtemp makes 0700; the site is public and a web server user must read it.
-    os.chmod(staging, 0o755)  # noqa: S103
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
-        old.rmdir()
-        out.rename(old)
-        staging.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        staging.rename(out)
+def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield list(ids[start:start + _CHUNK])
+
+
+def load_entries(session: Session, catalogue: Catalogue) -> list[Entry]:
+    """One light row per comment on the site: what places it and what changes it."""
+    rows = session.execute(
+        sa_select(col(Comment.id), col(Comment.inbound_id), col(Comment.version),
+                  col(Comment.updated_at), col(Comment.published_at), col(Comment.received_at),
+                  col(Comment.author_public), col(ResponseComment.response_id),
+                  col(Response.version))
+        .outerjoin(ResponseComment, col(ResponseComment.comment_id) == col(Comment.id))
+        .outerjoin(Response, col(Response.id) == col(ResponseComment.response_id))
+        .where(col(Comment.status) == CommentStatus.PUBLISHED)
+    ).all()
+    labels: dict[int, list[str]] = {}
+    for comment_id, label_id in session.exec(
+        select(CommentCommitment.comment_id, CommentCommitment.commitment_id)
+        .join(Comment, col(Comment.id) == col(CommentCommitment.comment_id))
+        .where(col(Comment.status) == CommentStatus.PUBLISHED)
+        .order_by(col(CommentCommitment.comment_id), col(CommentCommitment.score).desc())
+    ).all():
+        labels.setdefault(comment_id, []).append(label_id)
+    entries = []
+    for (comment_id, inbound_id, version, updated_at, published_at, received_at, author,
+         response_id, response_version) in rows:
+        assert comment_id is not None
+        fingerprint = (f"{version}|{updated_at}|{published_at}|{author}|"
+                       f"{response_id}:{response_version}")
+        entries.append(Entry(
+            id=comment_id, reference=urls.reference_number(inbound_id),
+            published_at=published_at or received_at or updated_at,
+            fingerprint=fingerprint,
+            labels=tuple(labels.get(comment_id, ())) or (catalogue.general.id,),
+            answered=response_id is not None,
+        ))
+    return entries
+
+
+def load_public(session: Session, comment_ids: Iterable[int]) -> dict[int, CommentPublic]:
+    result: dict[int, CommentPublic] = {}
+    for chunk in _chunks(sorted(set(comment_ids))):
+        comments = session.exec(select(Comment).where(col(Comment.id).in_(chunk))).all()
+        for public in public_view(session, comments, display_html,
+                                  responses_by_comment(session, chunk)):
+            result[public.id] = public
+    return result
+
+
+def _digest(*parts: object) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(repr(part).encode())
+    return digest.hexdigest()[:32]
+
+
+class _Site:
+    """The pages of one run: planned pages, generated files, and the search index."""
+
+    def __init__(self, session: Session, catalogue: Catalogue, options: SiteOptions,
+                 plan: SitePlan, version: str, extra: Mapping[str, bytes],
+                 search_dir: Path) -> None:
+        self.session = session
+        self.catalogue = catalogue
+        self.plan = plan
+        self.renderer = SiteRenderer(catalogue, options)
+        self.extra = dict(extra)
+        self.search_dir = search_dir
+        everything = sorted((entry.id, entry.fingerprint) for entry in plan.entries.values())
+        self.data_key = _digest(version, "data", everything)
+        self.public: dict[int, CommentPublic] = {}
+        self.keys = plan.keys()
+        for path, content in self.extra.items():
+            self.keys[path] = hashlib.sha256(content).hexdigest()[:32]
+        for path in (urls.DATA_CSV, urls.DATA_JSON, urls.DATA_PACKAGE):
+            self.keys[path] = self.data_key
+
+    def load(self, changed: set[str]) -> None:
+        """Load, in bulk, the public view of every comment a changed page shows."""
+        needed: set[int] = set()
+        if changed & {urls.DATA_CSV, urls.DATA_JSON, urls.DATA_PACKAGE}:
+            needed.update(self.plan.entries)
+        for path in changed:
+            page = self.plan.pages.get(path)
+            if page is not None:
+                needed.update(page.members)
+        missing = needed - set(self.public)
+        self.public.update(load_public(self.session, missing))
+
+    def add_search_index(self, files: Mapping[str, bytes]) -> None:
+        for path, content in files.items():
+            self.extra[path] = content
+            self.keys[path] = hashlib.sha256(content).hexdigest()[:32]
+
+    def ordered_public(self) -> list[CommentPublic]:
+        return [self.public[comment_id] for comment_id in self.plan.entries]
+
+    def render(self, path: str) -> bytes:
+        if path in self.extra:
+            return self.extra[path]
+        if path == urls.DATA_CSV:
+            return comments_csv(self.ordered_public(), self.catalogue).encode()
+        if path == urls.DATA_JSON:
+            return comments_json(self.ordered_public(), self.catalogue).encode()
+        if path == urls.DATA_PACKAGE:
+            return datapackage(self.catalogue).encode()
+        return self.renderer.render(path, self.plan.pages[path], self.plan, self.public)
+
+
+def _search_records(site: _Site) -> list[SearchRecord]:
+    return [record_for(public) for public in site.ordered_public()]
+
+
+def _search_files(folder: Path) -> dict[str, bytes]:
+    return {f"{urls.SEARCH_INDEX_DIR}/{path.relative_to(folder).as_posix()}": path.read_bytes()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
 def publish_site(
     engine: Engine, catalogue: Catalogue, out: Path, actor: str, contact_url: str = "/contact",
     notices: NoticePolicy | None = None, time_zone: str = "Europe/Tirane",
+    site_url: str = "http://127.0.0.1:8000/site/", settled_before: datetime | None = None,
 ) -> PublishReport:
     """``notices``: plan a 'published' notice for each newly published comment, and
     (``notices.responses``) a response notice for each comment whose response the site
     now shows; the caller sends them after this returns, when the commit has made them
-    visible."""
-    with session_scope(engine) as session:
-        comments = publishable_comments(session)
+    visible. ``settled_before``: publish only approvals made before then (those whose undo
+    window has passed); ``None``: every approved comment."""
+    started = time.perf_counter()
+    options = SiteOptions(contact_url=contact_url, site_url=site_url, time_zone=time_zone)
+    store = SiteStore(out)
+    with store.locked(), session_scope(engine) as session, \
+            tempfile.TemporaryDirectory(prefix="ogp-search-") as scratch:
         now = utcnow()
-        responses = responses_by_comment(session)
-        public = public_view(session, comments, display_html, responses)
-        site = render_site(catalogue, public, generated_at=now, contact_url=contact_url)
-        newly = mark_published(
-            session, [c for c in comments if c.status == CommentStatus.APPROVED], actor,
-            notices=notices,
-        )
+        due = select(Comment).where(col(Comment.status) == CommentStatus.APPROVED)
+        if settled_before is not None:
+            due = due.where(col(Comment.decided_at) <= settled_before)
+        approved = session.exec(due).all()
+        newly = mark_published(session, approved, actor, notices=notices)
         session.flush()
-        # Weekly digests (weeks in ``time_zone``) and statistics count what this run
-        # publishes, and are swapped in with the pages.
-        write_site(out, {**site.files, **record_files(session, catalogue, now, time_zone)})
-        answered = (plan_response_notices(session, {c.id for c in public if c.response}, now)
-                    if notices is not None and notices.responses else 0)
-    return PublishReport(total=len(public), newly_published=newly, pages=len(site.files) - 1,
+        version = render_version(catalogue, options)
+        plan = plan_site(catalogue, load_entries(session, catalogue), version)
+        # Weekly digests and statistics count what this run publishes.
+        records = {path: text.encode() for path, text in
+                   record_files(session, catalogue, now, time_zone).items()}
+        site = _Site(session, catalogue, options, plan, version, records, Path(scratch))
+        search = store.previous_extra("search")
+        if search is not None and search.get("key") == site.data_key:
+            site.keys.update(search["files"])
+        changed = store.changed_pages(site.keys)
+        site.load(changed)
+        if search is None or search.get("key") != site.data_key or any(
+                path.startswith(f"{urls.SEARCH_INDEX_DIR}/") for path in changed):
+            site.load({urls.DATA_CSV})  # every comment
+            build_search_index(_search_records(site), Path(scratch) / "pagefind")
+            files = _search_files(Path(scratch) / "pagefind")
+            site.add_search_index(files)
+            store.remember_extra("search", {
+                "key": site.data_key,
+                "files": {path: site.keys[path] for path in files}})
+        written = store.publish(site.keys, site.render)
+        answered = (plan_response_notices(
+            session, {entry.id for entry in plan.entries.values() if entry.answered}, now)
+            if notices is not None and notices.responses else 0)
+    return PublishReport(total=plan.total, newly_published=newly, pages=len(site.keys),
+                         pages_written=written.written, pages_unchanged=written.unchanged,
+                         seconds=round(time.perf_counter() - started, 3),
                          response_notices=answered)
+
+
+def publish_with_settings(engine: Engine, catalogue: Catalogue, settings: Settings, actor: str,
+                          out: Path | None = None, notices: NoticePolicy | None = None,
+                          settled_before: datetime | None = None) -> PublishReport:
+    """``publish_site`` with the output, links and time zone the settings give."""
+    return publish_site(engine, catalogue, out or settings.site_dir, actor=actor,
+                        contact_url=settings.contact_url, notices=notices,
+                        time_zone=settings.time_zone, site_url=settings.public_site_url,
+                        settled_before=settled_before)
+
+
+def next_settlement(engine: Engine, undo_seconds: int) -> datetime | None:
+    """When the oldest approval still waiting for publication leaves its undo window."""
+    with Session(engine) as session:
+        oldest = session.exec(
+            select(Comment.decided_at)
+            .where(col(Comment.status) == CommentStatus.APPROVED,
+                   col(Comment.decided_at).is_not(None))
+            .order_by(col(Comment.decided_at)).limit(1)).first()
+    return None if oldest is None else oldest + timedelta(seconds=undo_seconds)

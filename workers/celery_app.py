@@ -25,6 +25,7 @@ def make_celery(settings: Settings, runtime: Runtime | None = None) -> Celery:
     from workers.confirmations import send_confirmation
     from workers.notices import send_due_notices
     from workers.pipeline import ProcessingError
+    from workers.publishing import PUBLISH_TASK, publish_task
     from workers.receipts import send_receipt
     from workers.runtime import CONFIRMATION_TASK, NOTICES_TASK, PROCESS_TASK, RECEIPT_TASK, Runtime
 
@@ -90,6 +91,14 @@ def make_celery(settings: Settings, runtime: Runtime | None = None) -> Celery:
     def send_confirmation_task(confirmation_id: int) -> str:
         return str(send_confirmation(owner.engine, owner.settings, owner.sender,
                                      confirmation_id))
+
+    # Publishing renders only what changed, but a first publish of a large site takes
+    # a while: its own time limit; the store's lock keeps two publishes apart.
+    @app.task(name=PUBLISH_TASK, acks_late=True, time_limit=1800, soft_time_limit=1700,
+              autoretry_for=(OperationalError,), retry_backoff=30,
+              retry_backoff_max=MAX_COUNTDOWN, max_retries=5)
+    def publish_site_task() -> str:
+        return publish_task(owner)
 
     @app.task(
         name=NOTICES_TASK,

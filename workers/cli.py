@@ -252,9 +252,19 @@ def _decide(runtime: Runtime, ids: Sequence[int], actor: str,
 
 
 def cmd_approve(runtime: Runtime, args: argparse.Namespace) -> int:
+    from workers.publishing import request_publish
+
     actor = _require_user(runtime, args.actor, "approve")
-    return _decide(runtime, args.ids, actor,
-                   lambda session, comment_id: approve(session, comment_id, actor), "approved")
+    status = _decide(runtime, args.ids, actor,
+                     lambda session, comment_id: approve(session, comment_id, actor), "approved")
+    if runtime.settings.broker_url:
+        request_publish(runtime)
+        print(f"the site is republished by a task once the undo window "
+              f"({runtime.settings.undo_seconds} s) has passed")
+    else:
+        print("no broker (OGP_BROKER_URL): `ogp-feedback publish` or the publisher "
+              "puts approved comments on the site")
+    return status
 
 
 def cmd_reject(runtime: Runtime, args: argparse.Namespace) -> int:
@@ -319,7 +329,7 @@ def cmd_erase(runtime: Runtime, args: argparse.Namespace) -> int:
     from intake.pii import redact as redact_spans
     from intake.sanitize import display_html
     from moderation.personal_data import ErasureError, compact, default_anonymise, erase_sender
-    from publish.site import publish_site
+    from publish.site import publish_with_settings
 
     def anonymise(text: str, names: Sequence[str]) -> str:
         text = redact_spans(text, detect_personal_data(text, names))
@@ -337,9 +347,7 @@ def cmd_erase(runtime: Runtime, args: argparse.Namespace) -> int:
         print("nothing is stored from that address; nothing was changed")
         return 0
     compact(runtime.engine)
-    site = publish_site(runtime.engine, runtime.catalogue, runtime.settings.site_dir,
-                        actor=actor, contact_url=runtime.settings.contact_url,
-                        time_zone=runtime.settings.time_zone)
+    site = publish_with_settings(runtime.engine, runtime.catalogue, runtime.settings, actor=actor)
     kept = f"{report.anonymised} kept anonymised, " if args.keep_anonymised else ""
     print(f"erased sender hmac-sha256:{report.address_hash[:16]}...: "
           f"{len(report.inbound)} message(s), {len(report.comments)} comment(s) ({kept}"
@@ -398,17 +406,40 @@ def cmd_audit(runtime: Runtime, args: argparse.Namespace) -> int:
 
 
 def cmd_publish(runtime: Runtime, args: argparse.Namespace) -> int:
-    from publish.site import publish_site
+    from publish.site import StoreError, publish_with_settings
 
     out = Path(args.out) if args.out else runtime.settings.site_dir
     policy = _notice_policy(runtime)
-    report = publish_site(runtime.engine, runtime.catalogue, out, actor=args.actor,
-                          contact_url=runtime.settings.contact_url, notices=policy,
-                          time_zone=runtime.settings.time_zone)
-    print(f"published {report.total} comments ({report.newly_published} new) to {out}/; "
-          f"{report.pages} pages")
+    try:
+        report = publish_with_settings(runtime.engine, runtime.catalogue, runtime.settings,
+                                       actor=args.actor, out=out, notices=policy)
+    except StoreError as error:
+        raise CliError(str(error)) from error
+    if args.json:
+        print(json.dumps({"comments": report.total, "newly_published": report.newly_published,
+                          "pages": report.pages, "pages_written": report.pages_written,
+                          "pages_unchanged": report.pages_unchanged,
+                          "seconds": report.seconds, "out": str(out),
+                          "response_notices": report.response_notices}))
+    else:
+        print(f"published {report.total} comments ({report.newly_published} new) to {out}/: "
+              f"{report.pages_written} pages written, {report.pages_unchanged} unchanged, "
+              f"in {report.seconds:.1f} s")
     if (policy.enabled and report.newly_published) or report.response_notices:
         runtime.send_notices()  # after the commit: each citizen gets the link
+    return 0
+
+
+def cmd_publisher(runtime: Runtime, args: argparse.Namespace) -> int:
+    from workers.publishing import run_publisher
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    every = runtime.settings.publish_interval_seconds
+    print(f"publishing to {runtime.settings.site_dir} now"
+          + (f" and every {every} s" if every else "") + " (Ctrl-C to stop)", flush=True)
+    run_publisher(runtime, stop)
     return 0
 
 
@@ -670,6 +701,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help="render approved comments into the static site")
     publish.add_argument("--out", metavar="DIR", help="default: OGP_SITE_DIR")
     publish.add_argument("--as", dest="actor", default="publisher", metavar="USER")
+    command(sub, "publisher", cmd_publisher,
+            help="publish now, then every OGP_PUBLISH_INTERVAL_SECONDS (a long-running "
+                 "service; approvals also publish through the worker's task)")
+    publish.add_argument("--json", action="store_true",
+                         help="print one JSON object: comments, pages_written, "
+                              "pages_unchanged, seconds")
 
     digest = command(sub, "digest", cmd_digest,
                      help="the secretariat's digest of comments for a date range")

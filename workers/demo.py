@@ -17,7 +17,7 @@ from moderation.db import migrate, session_scope
 from moderation.models import Comment, CommentStatus
 from moderation.transitions import approve
 from moderation.users import add_user
-from publish.site import publish_site
+from publish.site import publish_with_settings
 from workers.runtime import Runtime
 
 SAMPLE_MAILBOX = Path(__file__).resolve().parent.parent / "config" / "sample_mailbox"
@@ -51,8 +51,7 @@ def run_demo(runtime: Runtime, serve: bool, host: str, port: int) -> int:
         for comment_id in pending:
             if comment_id is not None:
                 approve(session, comment_id, DEMO_USER)
-    report = publish_site(runtime.engine, runtime.catalogue, settings.site_dir, actor=DEMO_USER,
-                          contact_url=settings.contact_url)
+    report = publish_with_settings(runtime.engine, runtime.catalogue, settings, actor=DEMO_USER)
     with session_scope(runtime.engine) as session:
         waiting = session.exec(
             select(func.count()).select_from(Comment).where(Comment.status == CommentStatus.PENDING)

@@ -108,6 +108,12 @@ class Runtime:
         except Exception:  # the broker or the database is away; the sweeper tries again
             log.exception("decision notices not sent now; the sweeper will")
 
+    def request_publish(self) -> None:
+        """After an approval's commit: republish once its undo window has passed."""
+        from workers.publishing import request_publish
+
+        request_publish(self)
+
     @cached_property
     def celery(self) -> Celery:
         from workers.celery_app import make_celery
@@ -123,7 +129,7 @@ class Runtime:
 
         app = create_app(self.settings, engine=self.engine, catalogue=self.catalogue,
                          enqueue=self.enqueue, send_notices=self.send_notices,
-                         send_receipts=self.send_receipts)
+                         send_receipts=self.send_receipts, request_publish=self.request_publish)
         broker_url = self.settings.broker_url
         probes = (redis_probes(broker_url, self.settings.celery_queue)
                   if broker_url and is_redis_url(broker_url) else None)

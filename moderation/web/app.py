@@ -47,6 +47,7 @@ def create_app(
     format_text: Callable[[str], str] | None = None,
     send_notices: Callable[[], None] | None = None,
     send_receipts: Callable[[Sequence[int]], None] | None = None,
+    request_publish: Callable[[], None] | None = None,
 ) -> FastAPI:
     """``enqueue`` hands released messages to processing; without it they wait
     in ``received`` for the next worker round. ``send_notices`` sends decision
@@ -66,13 +67,15 @@ def create_app(
         format_text=format_text,
         send_notices=send_notices,
         send_receipts=send_receipts,
+        request_publish=request_publish,
     )
     app = FastAPI(title="ogp-feedback moderation", docs_url=None, redoc_url=None,
                   openapi_url=None, dependencies=[Depends(authorize)])
     app.state.ctx = ctx
-    site_dir = Path(settings.site_dir)
-    site_dir.mkdir(parents=True, exist_ok=True)
-    app.mount("/site", StaticFiles(directory=site_dir, html=True, check_dir=False), name="site")
+    # The site is a symlink into the publisher's store (``publish.store``), switched on each
+    # publish: never created here, and followed into the store's folders.
+    app.mount("/site", StaticFiles(directory=Path(settings.site_dir), html=True,
+                                   check_dir=False, follow_symlink=True), name="site")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.middleware("http")

@@ -43,6 +43,9 @@ class WebContext:
     send_notices: Callable[[], None] | None = None
     # Sends planned receipts by id (after the commit); None: the sweeper does.
     send_receipts: Callable[[Sequence[int]], None] | None = None
+    # Asks for the site to be republished after an approval (debounced, after the undo
+    # window); None: the publisher's schedule or `ogp-feedback publish` does it.
+    request_publish: Callable[[], None] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     # Failed-login counters: one per app (in Redis when configured, shared by all processes).
     login_throttle: LoginThrottle = field(init=False, repr=False)

@@ -207,6 +207,8 @@ def _decided(ctx: WebContext, session: Session, comment_id: int, notify: bool = 
     session.commit()
     if notify and ctx.send_notices is not None:
         ctx.send_notices()
+    if ctx.request_publish is not None:
+        ctx.request_publish()
     following = _first_pending(session, comment_id)
     target = (f"/comments/{following}?decided={comment_id}" if following
               else f"/queue?decided={comment_id}")
@@ -377,7 +379,7 @@ def erase_one_comment(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
                       keep_anonymised: Text = "", confirm: Text = "") -> Response:
     """Erase this comment's sender data and raw mail, then republish (secretariat)."""
     from moderation.personal_data import ErasureError, compact, erase_comment
-    from publish.site import publish_site
+    from publish.site import publish_with_settings
 
     require_csrf(me.active, csrf_token)
     if confirm != "erase":
@@ -391,8 +393,7 @@ def erase_one_comment(ctx: Ctx, session: DbSession, me: Staff, comment_id: int,
         return _conflict(ctx, session, me, comment_id, InputError(str(error)))
     session.commit()
     compact(ctx.engine)
-    publish_site(ctx.engine, ctx.catalogue, ctx.settings.site_dir, actor=me.name,
-                 contact_url=ctx.settings.contact_url, time_zone=ctx.settings.time_zone)
+    publish_with_settings(ctx.engine, ctx.catalogue, ctx.settings, actor=me.name)
     return RedirectResponse(f"/comments/{comment_id}", status_code=303)
 
 

@@ -109,6 +109,8 @@ def bulk(ctx: Ctx, session: DbSession, me: Staff,
     session.commit()
     if ctx.send_notices is not None and done and action == "reject":
         ctx.send_notices()
+    if ctx.request_publish is not None and done and action == "approve":
+        ctx.request_publish()
     if refused:
         return ctx.render("bulk_result.html", status_code=409 if not done else 200,
                           action=action, done=done, refused=refused, user=me.user,
