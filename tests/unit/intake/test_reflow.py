@@ -207,6 +207,37 @@ def test_columns_laid_out_with_spaces_stay() -> None:
     assert lines_of(text) == [tuple(text.splitlines())]
 
 
+def test_a_whole_albanian_mail() -> None:
+    """Greeting, wrapped body, a numbered list with a wrapped item, closing, name, address,
+    phone and the phone's footer: only the client's breaks go."""
+    body = ("Ju shkruaj në lidhje me angazhimin 4 të planit, për zgjerimin e portalit të të "
+            "dhënave të hapura. Mendoj se bashkitë duhet të publikojnë buxhetin dhe kontratat "
+            "çdo tre muaj, në format CSV, dhe jo vetëm në PDF siç ndodh sot në shumicën e "
+            "rasteve.")
+    text = (
+        "Të nderuar,\n" + wrapped(body, 76) + "\n"
+        "1. Buxheti vjetor i bashkisë, i ndarë sipas programeve dhe njësive\n"
+        "administrative, me shpenzimet faktike.\n"
+        "2. Kontratat.\n"
+        "\n"
+        "Faleminderit për vëmendjen,\n"
+        "Arben Hoxha\n"
+        "Bashkia Shkodër, Lagjja Vojo Kushi\n"
+        "Cel: 069 12 34 567\n"
+        "\n"
+        "Sent from my iPhone"
+    )
+    assert lines_of(text) == [
+        ("Të nderuar,", body,
+         "1. Buxheti vjetor i bashkisë, i ndarë sipas programeve dhe njësive administrative, "
+         "me shpenzimet faktike.",
+         "2. Kontratat."),
+        ("Faleminderit për vëmendjen,", "Arben Hoxha", "Bashkia Shkodër, Lagjja Vojo Kushi",
+         "Cel: 069 12 34 567"),
+        ("Sent from my iPhone",),
+    ]
+
+
 # ------------------------------------------------------------------ the helper itself
 
 def test_wrap_width_is_the_longest_prose_line() -> None:
