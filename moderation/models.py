@@ -443,3 +443,50 @@ class AddressConfirmation(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     confirmed_at: datetime | None = None
+
+
+class ClassifierModel(SQLModel, table=True):
+    """One version of the classifier, kept after it is replaced (``classifier train``).
+
+    ``data`` is the model as numpy arrays (``intake.classifier.model``), never a pickle.
+    ``scores`` are its cross-validated figures; ``baseline_scores`` those of the version
+    that was active, retrained and scored on the same folds. At most one row is active.
+    """
+
+    __tablename__ = "classifier_model"
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=64)
+    active: bool = Field(default=False, index=True)
+    activated_at: datetime | None = None
+    examples: int = 0
+    folds: int = 0
+    scores: str | None = None  # JSON
+    baseline_version: str | None = Field(default=None, max_length=64)
+    baseline_scores: str | None = None  # JSON
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class CommentClassification(SQLModel, table=True):
+    """What the classifier said about a comment, with which model version, and why.
+
+    The labels themselves are ``CommentCommitment`` rows (a moderator may change them);
+    this keeps the classifier's view: off-topic, aspect, confidence, explanation.
+    """
+
+    __tablename__ = "comment_classification"
+
+    comment_id: int = Field(foreign_key="comment.id", primary_key=True)
+    model_version: str = Field(max_length=64, index=True)
+    spam: bool = False
+    aspect: str = Field(default="commitment", max_length=16)
+    confidence: float = 0.0
+    # Not sure enough to trust: the queue filters on it (abstain rather than guess).
+    low_confidence: bool = Field(default=False, index=True)
+    # JSON: label (or "off-topic", "aspect") -> the terms that weighed most.
+    explanation: str = "{}"
+    # JSON: label -> calibrated probability.
+    scores: str = "{}"
+    classified_at: datetime = Field(default_factory=utcnow)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from email.message import EmailMessage
 
 from sqlalchemy import Engine, func
@@ -9,6 +10,7 @@ from sqlmodel import Session, select
 
 from moderation.models import (
     Comment,
+    CommentClassification,
     CommentCommitment,
     CommentStatus,
     InboundMessage,
@@ -54,7 +56,12 @@ def test_message_becomes_a_pending_classified_comment(engine: Engine) -> None:
     assert [(e.actor, e.action, e.to_status) for e in events] == [
         ("system", "classify", "pending")]
     assert events[0].reason is not None
-    assert events[0].reason.startswith("classified as 3:")
+    assert events[0].reason.startswith(f"classified by {CLASSIFIER.version} as 3 ")
+    with Session(engine) as session:
+        recorded = session.get(CommentClassification, comment.id)
+    assert recorded is not None
+    assert (recorded.model_version, recorded.spam) == (CLASSIFIER.version, False)
+    assert "3" in json.loads(recorded.explanation)
 
 
 def test_processing_twice_makes_one_comment(engine: Engine) -> None:
