@@ -31,6 +31,7 @@ from moderation.transitions import (
 )
 from moderation.users import UserError
 from workers.cli_check import add_check_arguments, cmd_check
+from workers.cli_classifier import add_classifier_parsers
 from workers.cli_users import USERS_COMMANDS, add_users_parser
 from workers.runtime import Runtime
 
