@@ -731,6 +731,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
 
     add_users_parser(sub).set_defaults(handler=cmd_users)
+    add_classifier_parsers(sub, CliError)
 
     add_check_arguments(command(sub, "check", cmd_check, help="check the configuration and "
                                 "reach the database, broker, inbox and mail relay"))
@@ -744,7 +745,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 
-NEEDS_NO_SCHEMA = frozenset({"init", "demo", "worker", "check"})
+NEEDS_NO_SCHEMA = frozenset({"init", "demo", "worker", "check", "classify"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
