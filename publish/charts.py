@@ -1,4 +1,7 @@
-"""Charts for digests and statistics: SVG text made with matplotlib, to inline in HTML (pure).
+"""Charts for digests and statistics: SVG text made with matplotlib (pure), inlined in a
+standalone HTML file or, on the public site, written as a file of its own (``svg_file``)
+and shown through ``<img>``: matplotlib's SVG carries ``style`` attributes and a
+``<style>`` element, which the site's Content-Security-Policy forbids inline.
 
 Labels stay text (``svg.fonttype = 'none'``), so they can be read, searched and
 translated; series differ by grey level and hatching, never by colour alone, so
@@ -65,6 +68,11 @@ def _svg(figure: Figure, name: str, title: str) -> str:
     return svg.replace(
         "<svg ", f'<svg role="img" aria-label="{heading}" class="chart" ', 1,
     ).replace(">", f"><title>{heading}</title>", 1)
+
+
+def svg_file(svg: str) -> str:
+    """A chart as an ``.svg`` file: the XML declaration an SVG document starts with."""
+    return f'<?xml version="1.0" encoding="utf-8" standalone="no"?>\n{svg}\n'
 
 
 def _figure(height: float) -> Figure:

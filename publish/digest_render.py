@@ -1,11 +1,18 @@
-"""A ``Digest`` written out: JSON, CSV, Markdown and self-contained HTML (pure).
+"""A ``Digest`` written out: JSON, CSV, Markdown and HTML (pure).
 
 Every figure keeps its comment ids: in JSON and CSV as lists, in HTML as a link
 to the list of the comments it counts (each a link to the comment), so any number
-can be checked. The HTML is one file: inline CSS, inline SVG charts, no script,
-nothing fetched; it prints on A4. ``Links`` says where a comment lives: the
-moderation UI (``/comments/ID``) for the secretariat, its anchor on the public
-site for the public digest.
+can be checked. ``Links`` says where a comment lives: the moderation UI
+(``/comments/ID``) for the secretariat, its own page on the public site for the
+public digest.
+
+HTML comes in two variants. Standalone (the moderation UI, the e-mailed digest, the
+evidence archive, ``digest --format html``): one file, inline CSS, inline SVG charts,
+no script, nothing fetched; it prints on A4. Site (the public record pages, ``page``
+given): the page must pass the site's Content-Security-Policy, which forbids inline
+style, so it links a stylesheet and shows each chart as an ``.svg`` file through
+``<img>`` (an image is not subject to the page's policy); those files come back with
+the page. A site page never carries ``<style>``, a ``style=`` attribute or a script.
 """
 
 from __future__ import annotations
@@ -24,8 +31,8 @@ from config.catalogue import GENERAL, Catalogue
 from moderation.models import RejectCode
 from moderation.reasons import REJECT_REASONS
 from publish.digest import OUTCOMES, Coverage, Digest, Figure, Statistics
-from publish.render import make_environment
-from publish.urls import comment_page, commitment_page
+from publish.render import CONTENT_SECURITY_POLICY, make_environment
+from publish.urls import ROOT_INDEX, comment_page, commitment_page, relative
 
 FORMATS = ("html", "md", "csv", "json")
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8",
@@ -307,33 +314,105 @@ def local_time(digest: Digest, moment: datetime) -> str:
     return moment.astimezone(digest.period.zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def digest_charts(digest: Digest, catalogue: Catalogue, prefix: str = "") -> dict[str, Markup]:
-    """The digest's charts as inline SVG; ``prefix`` keeps ids apart when pages are combined."""
+@dataclass(frozen=True)
+class Chart:
+    """One chart: its name (the file's stem on the site), its text alternative, its SVG."""
+
+    name: str
+    title: str
+    svg: str
+
+
+@dataclass(frozen=True)
+class SitePage:
+    """The site variant of a page: where it lives (from the site's root) and where its
+    charts go (``chart_dir/chart_prefix<name>.svg``, the prefix keeps one week's charts
+    apart from another's)."""
+
+    path: str
+    chart_dir: str
+    chart_prefix: str = ""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A page and the files it needs: its charts (path from the site's root -> SVG text);
+    none for the standalone variant, which carries everything inline."""
+
+    html: str
+    files: Mapping[str, str]
+
+
+DIGEST_STYLESHEET = "assets/digest.css"
+
+
+def digest_stylesheet() -> str:
+    """The digests' and statistics' CSS: ``assets/digest.css`` on the site, inline elsewhere."""
+    return make_environment().get_template("_digest_style.css").render()
+
+
+def place_charts(charts: Mapping[str, Chart],
+                 site: SitePage | None) -> tuple[dict[str, Markup], dict[str, str]]:
+    """What the page shows for each chart, and the chart files it needs: inline SVG when
+    standalone; on the site an ``<img>`` of a file of its own, whose SVG may carry the
+    style a strict CSP forbids inline."""
+    from publish.charts import svg_file
+
+    if site is None:
+        return {key: Markup(chart.svg) for key, chart in charts.items()}, {}  # noqa: S704
+    shown: dict[str, Markup] = {}
+    files: dict[str, str] = {}
+    for key, chart in charts.items():
+        path = f"{site.chart_dir}/{site.chart_prefix}{chart.name}.svg"
+        files[path] = svg_file(chart.svg)
+        shown[key] = Markup('<img class="chart" src="{}" alt="{}">').format(
+            relative(site.path, path), chart.title)
+    return shown, files
+
+
+def _head(site: SitePage | None) -> dict[str, Any]:
+    """The template's head: the CSP and a stylesheet on the site, inline CSS standalone."""
+    if site is None:
+        return {"csp": None, "stylesheet": None}
+    return {"csp": CONTENT_SECURITY_POLICY,
+            "stylesheet": relative(site.path, DIGEST_STYLESHEET)}
+
+
+def digest_charts(digest: Digest, catalogue: Catalogue, prefix: str = "",
+                  linked: bool = True) -> dict[str, Chart]:
+    """The digest's charts; ``prefix`` keeps ids apart when pages are combined; ``linked``:
+    each bar links to its list of comments (only inline SVG can follow a link)."""
     # matplotlib only where a chart is drawn: JSON, CSV and Markdown start faster without it.
     from publish.charts import Bar, horizontal_bars, stacked_columns
 
-    charts: dict[str, Markup] = {}
+    def href(anchor: str, figure: Figure) -> str | None:
+        return _href(anchor, figure) if linked else None
+
+    charts: dict[str, Chart] = {}
     statuses = ["published"] if digest.public else ["published", "approved", "pending",
                                                       "rejected", "withdrawn"]
     if digest.weeks:
-        charts["weeks"] = Markup(stacked_columns(  # noqa: S704 - SVG we made
-            f"{prefix}weeks", "Comments received per week, by status",
+        title = "Comments received per week, by status"
+        charts["weeks"] = Chart("weeks", title, stacked_columns(
+            f"{prefix}weeks", title,
             [Bar(f"{week.label[5:]}\n{week.start:%d.%m}",
                  tuple(week.by_status.get(s, 0) for s in statuses),
-                 _href(f"#set-week-{week.label}", week.figure)) for week in digest.weeks],
+                 href(f"#set-week-{week.label}", week.figure)) for week in digest.weeks],
             [STATUS_NAMES[s][1] for s in statuses], "comments"))
     commitments = list(digest.by_commitment.items())
-    charts["commitments"] = Markup(horizontal_bars(  # noqa: S704 - SVG we made
-        f"{prefix}commitments", "Comments per commitment",
-        [Bar(_short(catalogue, label), (figure.count,), _href(f"#set-commitment-{label}", figure))
+    title = "Comments per commitment"
+    charts["commitments"] = Chart("commitments", title, horizontal_bars(
+        f"{prefix}commitments", title,
+        [Bar(_short(catalogue, label), (figure.count,), href(f"#set-commitment-{label}", figure))
          for label, figure in commitments], ["comments"], "comments"))
     if not digest.public:
-        charts["reasons"] = Markup(horizontal_bars(  # noqa: S704 - SVG we made
-            f"{prefix}reasons", "Rejected comments by reason",
-            [Bar(reason_names(code)[1], (figure.count,), _href(f"#set-reason-{code}", figure))
+        title = "Rejected comments by reason"
+        charts["reasons"] = Chart("reasons", title, horizontal_bars(
+            f"{prefix}reasons", title,
+            [Bar(reason_names(code)[1], (figure.count,), href(f"#set-reason-{code}", figure))
              for code, figure in digest.rejected_by_reason.items()], ["comments"], "comments"))
-    charts["coverage"] = Markup(coverage_chart(  # noqa: S704 - SVG we made
-        f"{prefix}coverage", digest.response_coverage, catalogue, linked=True))
+    charts["coverage"] = Chart("coverage", COVERAGE_TITLE, coverage_chart(
+        f"{prefix}coverage", digest.response_coverage, catalogue, linked=linked))
     return charts
 
 
@@ -347,13 +426,16 @@ def _short(catalogue: Catalogue, label_id: str, limit: int = 48) -> str:
     return name if len(name) <= limit else name[:limit - 2].rstrip() + "…"
 
 
+COVERAGE_TITLE = "Published comments with a response, by outcome"
+
+
 def coverage_chart(name: str, coverage: Mapping[str, Coverage], catalogue: Catalogue,
                    linked: bool) -> str:
     from publish.charts import Bar, horizontal_bars
 
     items = list(coverage.items())
     return horizontal_bars(
-        name, "Published comments with a response, by outcome",
+        name, COVERAGE_TITLE,
         [Bar(_short(catalogue, label),
              (*(c.by_outcome.get(o, Figure(())).count for o in OUTCOMES),
               c.published.count - c.responded.count),
@@ -365,18 +447,27 @@ def coverage_chart(name: str, coverage: Mapping[str, Coverage], catalogue: Catal
 
 def render_html(digest: Digest, catalogue: Catalogue, links: Links,
                 toolbar: Markup | None = None, back: tuple[str, str] | None = None) -> str:
-    """The digest as one printable HTML file. ``toolbar``: markup put above it (the UI's form);
-    ``back``: (href, text) of a link to the page the digest belongs to."""
+    """The digest as one standalone, printable HTML file (inline CSS and SVG)."""
+    return digest_page(digest, catalogue, links, toolbar=toolbar, back=back).html
+
+
+def digest_page(digest: Digest, catalogue: Catalogue, links: Links, *,
+                site: SitePage | None = None, toolbar: Markup | None = None,
+                back: tuple[str, str] | None = None) -> Rendered:
+    """The digest as HTML: standalone (``site`` None) or a page of the public site with its
+    chart files. ``toolbar``: markup put above it (the UI's form); ``back``: (href, text) of
+    a link to the page the digest belongs to."""
     env = make_environment()
     rows = list(figure_rows(digest, catalogue))
     by_key = {(row.section, row.key): row for row in rows}
     comment_href: Callable[[int], str] = lambda i: links.comment(digest, catalogue, i)  # noqa: E731
-    return env.get_template("digest.html").render(
+    charts, files = place_charts(digest_charts(digest, catalogue, linked=site is None), site)
+    html = env.get_template("digest.html").render(
         digest=digest,
         catalogue=catalogue,
         rows=rows,
         row=lambda section, key: by_key[(section, key)],
-        charts=digest_charts(digest, catalogue),
+        charts=charts,
         comment_href=comment_href,
         period=period_text(digest),
         generated=local_time(digest, digest.generated_at),
@@ -391,7 +482,10 @@ def render_html(digest: Digest, catalogue: Catalogue, links: Links,
         share_text=share_text,
         toolbar=toolbar,
         back=back,
+        home=relative(site.path, ROOT_INDEX) if site else None,
+        **_head(site),
     )
+    return Rendered(html, files)
 
 
 def render(digest: Digest, catalogue: Catalogue, fmt: str, links: Links) -> str:
@@ -408,6 +502,9 @@ def render(digest: Digest, catalogue: Catalogue, fmt: str, links: Links) -> str:
 
 # ---------------------------------------------------------------- the public site's pages
 
+DIGESTS_DIR = "digests"
+DIGESTS_INDEX = f"{DIGESTS_DIR}/index.html"
+
 
 def hours_text(hours: float) -> str:
     if hours < 48:
@@ -415,28 +512,39 @@ def hours_text(hours: float) -> str:
     return f"{hours:g} orë / hours (≈ {hours / 24:.1f} ditë / days)"
 
 
+STATISTICS_PAGE = "statistics.html"
+
+
 def render_statistics(stats: Statistics, catalogue: Catalogue, generated_at: datetime,
-                      zone: tzinfo) -> str:
-    """``statistics.html`` of the public site: numbers only, nothing that names a comment."""
+                      zone: tzinfo, site: SitePage | None = None) -> Rendered:
+    """``statistics.html`` of the public site (``site``) or standalone: numbers only, nothing
+    that names a comment. Its links are relative to ``statistics.html`` at the site's root."""
     from publish.charts import Bar, horizontal_bars
 
     env = make_environment()
+    page = site.path if site else STATISTICS_PAGE
+    title = "Rejected comments by reason"
     charts = {
-        "reasons": Markup(horizontal_bars(  # noqa: S704 - SVG we made
-            "stats-reasons", "Rejected comments by reason",
+        "reasons": Chart("statistics-reasons", title, horizontal_bars(
+            "stats-reasons", title,
             [Bar(reason_names(code)[1], (n,)) for code, n in stats.rejected_by_reason.items()],
             ["comments"], "comments")),
-        "coverage": Markup(coverage_chart(  # noqa: S704 - SVG we made
+        "coverage": Chart("statistics-coverage", COVERAGE_TITLE, coverage_chart(
             "stats-coverage", stats.response_coverage, catalogue, linked=False)),
     }
-    return env.get_template("statistics.html").render(
-        stats=stats, catalogue=catalogue, charts=charts,
+    shown, files = place_charts(charts, site)
+    html = env.get_template("statistics.html").render(
+        stats=stats, catalogue=catalogue, charts=shown,
         generated=generated_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
         status_names=STATUS_NAMES, reason_names=reason_names, outcome_names=OUTCOME_NAMES,
         outcomes=OUTCOMES, share_text=share_text, hours=hours_text,
         short_name=lambda label_id: _short(catalogue, label_id, 40),
-        label_page=lambda label_id: commitment_page("sq", catalogue.label(label_id).id),
+        label_page=lambda label_id: relative(
+            page, commitment_page("sq", catalogue.label(label_id).id)),
+        home=relative(page, ROOT_INDEX), digests=relative(page, DIGESTS_INDEX),
+        **_head(site),
     )
+    return Rendered(html, files)
 
 
 @dataclass(frozen=True)
@@ -456,11 +564,15 @@ def week_file(digest: Digest) -> str:
 
 def render_digests_index(digests: Sequence[Digest], catalogue: Catalogue,
                          generated_at: datetime, zone: tzinfo) -> str:
+    """``digests/index.html``: a page of the public site only (the CSP, a stylesheet)."""
     env = make_environment()
+    site = SitePage(DIGESTS_INDEX, f"{DIGESTS_DIR}/charts")
     weeks = [WeekEntry(digest.weeks[0].label, week_file(digest),
                        digest.weeks[0].start.isoformat(), digest.weeks[0].end.isoformat(),
                        digest.received.count, digest.coverage_overall.responded.count)
              for digest in reversed(digests) if digest.weeks]
     return env.get_template("digests_index.html").render(
         weeks=weeks, catalogue=catalogue,
-        generated=generated_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"))
+        generated=generated_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
+        home=relative(site.path, ROOT_INDEX), statistics=relative(site.path, STATISTICS_PAGE),
+        **_head(site))

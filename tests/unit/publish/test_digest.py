@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import posixpath
 import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from markupsafe import escape
 
 from config.catalogue import default_catalogue
 from publish.charts import Bar, horizontal_bars, stacked_columns
@@ -25,7 +27,17 @@ from publish.digest import (
     statistics_of,
     week_starts,
 )
-from publish.digest_render import CSV_COLUMNS, Links, render, to_json
+from publish.digest_render import (
+    CSV_COLUMNS,
+    DIGEST_STYLESHEET,
+    Links,
+    SitePage,
+    digest_page,
+    render,
+    render_statistics,
+    to_json,
+)
+from publish.render import CONTENT_SECURITY_POLICY
 from publish.typical import most_typical, spread_sample
 
 CATALOGUE = default_catalogue()
@@ -235,10 +247,11 @@ def test_markdown_quotes_with_reference_and_link() -> None:
     assert "| Received | 3 |" in output
 
 
-def test_public_links_go_to_the_comment_on_its_page() -> None:
-    digest = digest_of([row(5, "published", ("4", "2"))])
+def test_public_links_go_to_the_comments_own_page() -> None:
+    digest = digest_of([row(5, "published", ("4", "2")), row(1234, "published", ("2",))])
     links = Links(public=True, prefix="../")
-    assert links.comment(digest, CATALOGUE, 5) == "../commitment-4.html#comment-5"
+    assert links.comment(digest, CATALOGUE, 5) == "../sq/comments/000/OGP-000005.html"
+    assert links.comment(digest, CATALOGUE, 1234) == "../sq/comments/001/OGP-001234.html"
     assert Links(public=False).comment(digest, CATALOGUE, 5) == "/comments/5"
 
 
@@ -250,6 +263,72 @@ def test_html_links_every_figure_to_its_comments() -> None:
     assert "<script" not in output
     assert "<link" not in output
     assert " src=" not in output
+
+
+def test_the_standalone_html_carries_its_css_and_charts_inline() -> None:
+    page = digest_page(sample_digest(), CATALOGUE, Links(public=False))
+    assert page.files == {}
+    assert "<style>" in page.html
+    assert page.html.count("<svg ") == 4  # weeks, commitments, reasons, coverage
+    assert "<img" not in page.html
+    assert "Content-Security-Policy" not in page.html
+    assert 'xlink:href="#set-commitment-4"' in page.html  # a bar links to its comments
+
+
+INLINE_STYLE = re.compile(r"<style|\sstyle\s*=", re.IGNORECASE)
+
+
+def check_site_page(html: str, files: dict[str, str], page: str) -> list[str]:
+    """A page under the site's CSP: the policy's <meta>, nothing inline; every file it
+    loads is among ``files`` (returned with it, or the stylesheet); returns those paths."""
+    policy = escape(CONTENT_SECURITY_POLICY)
+    assert f'<meta http-equiv="Content-Security-Policy" content="{policy}">' in html
+    assert INLINE_STYLE.findall(html) == []
+    assert "<script" not in html.lower()
+    assert "<svg" not in html
+    folder = page.rsplit("/", 1)[0] if "/" in page else ""
+    loaded = [posixpath.normpath(posixpath.join(folder, src))
+              for src in re.findall(r'(?:src|<link rel="stylesheet" href)="([^"]+)"', html)]
+    assert DIGEST_STYLESHEET in loaded
+    assert set(loaded) <= {*files, DIGEST_STYLESHEET}
+    return loaded
+
+
+def test_the_site_digest_passes_the_csp_with_its_charts_as_files() -> None:
+    site = SitePage("digests/2020-W36.html", "digests/charts", "2020-W36-")
+    page = digest_page(sample_digest(), CATALOGUE, Links(public=True, prefix="../"),
+                       site=site, back=("index.html", "All weekly digests"))
+    loaded = check_site_page(page.html, dict(page.files), site.path)
+    assert sorted(page.files) == [f"digests/charts/2020-W36-{name}.svg" for name in
+                                  ("commitments", "coverage", "reasons", "weeks")]
+    assert set(loaded) == {*page.files, DIGEST_STYLESHEET}
+    # Each chart keeps its text alternative; its file is a whole SVG document.
+    assert ('<img class="chart" src="../digests/charts/2020-W36-coverage.svg" '
+            'alt="Published comments with a response, by outcome">') in page.html
+    for svg in page.files.values():
+        assert svg.startswith('<?xml version="1.0" encoding="utf-8"')
+        assert 'xmlns="http://www.w3.org/2000/svg"' in svg
+        assert "#set-" not in svg  # an image cannot follow a link: the tables carry them
+    # The figures and the comments behind them are the same as in the standalone page.
+    assert '<a href="#set-commitment-4">1</a>' in page.html
+    assert '<a href="../sq/comments/000/OGP-000001.html">#1</a>' in page.html
+    assert 'href="../index.html"' in page.html
+
+
+def test_the_statistics_page_passes_the_csp_and_links_commitments_from_the_root() -> None:
+    stats = statistics_of(sample_digest())
+    page = render_statistics(stats, CATALOGUE, NOW, TIRANE,
+                             site=SitePage("statistics.html", "charts"))
+    check_site_page(page.html, dict(page.files), "statistics.html")
+    assert sorted(page.files) == ["charts/statistics-coverage.svg",
+                                  "charts/statistics-reasons.svg"]
+    assert '<a href="sq/commitments/4.html">' in page.html
+    assert '<a href="index.html">' in page.html
+    assert '<a href="digests/index.html">' in page.html
+    standalone = render_statistics(stats, CATALOGUE, NOW, TIRANE)
+    assert standalone.files == {}
+    assert "<style>" in standalone.html
+    assert standalone.html.count("<svg ") == 2
 
 
 # ---------------------------------------------------------------- charts

@@ -23,7 +23,7 @@ from config.catalogue import default_catalogue
 from moderation.models import InboundMessage, RejectCode, ResponseOutcome
 from publish.digest import Period
 from publish.digest_load import load_digest, snapshot
-from publish.digest_render import Links, render
+from publish.digest_render import Links, SitePage, digest_page, render
 from tests.unit.publish.digest_consultation import ZONE, Generated, generate
 
 CATALOGUE = default_catalogue()
@@ -273,13 +273,19 @@ def test_a_campaign_of_identical_letters_is_quoted_once(
     assert digest_json(engine, None, None)["representative"] == data["representative"]
 
 
-@pytest.mark.parametrize("fmt", ["json", "csv", "md", "html"])
+@pytest.mark.parametrize("fmt", ["json", "csv", "md", "html", "site"])
 def test_the_public_digest_carries_no_personal_data_and_no_unpublished_words(
         engine: Engine, consultation: Generated, fmt: str) -> None:
     with snapshot(engine) as session:
         digest = load_digest(session, CATALOGUE, Period(None, None, ZONE), NOW,
                              public_only=True)
-    output = render(digest, CATALOGUE, fmt, Links(public=True))
+    if fmt == "site":  # the public site's page and its chart files
+        page = digest_page(digest, CATALOGUE, Links(public=True, prefix="../"),
+                           site=SitePage("digests/all.html", "digests/charts"))
+        assert page.files
+        output = "\n".join([page.html, *page.files.values()])
+    else:
+        output = render(digest, CATALOGUE, fmt, Links(public=True))
     leaked = {secret: why for secret, why in consultation.secrets.items() if secret in output}
     assert leaked == {}
     unpublished = [token for token in consultation.unpublished_tokens if token in output]

