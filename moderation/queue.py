@@ -41,8 +41,10 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from config.catalogue import Catalogue
+from moderation.classification import low_confidence_ids
 from moderation.models import (
     Comment,
+    CommentClassification,
     CommentCommitment,
     CommentStatus,
     CommitmentRecord,
@@ -140,6 +142,8 @@ class QueueQuery:
     channel: str | None = None
     has_attachments: bool | None = None
     released: bool | None = None
+    # The classifier was not sure (``comment_classification.low_confidence``).
+    low_confidence: bool | None = None
     q: str = ""
     sort: str = "newest"
     after: Cursor | None = None
@@ -155,7 +159,7 @@ class QueueQuery:
         """True when anything besides the status narrows the list."""
         return any(getattr(self, name) not in (None, "") for name in
                    ("commitment", "component", "language", "channel", "has_attachments",
-                    "released", "q"))
+                    "released", "low_confidence", "q"))
 
     def first_page(self, **changes: Any) -> QueueQuery:
         """The same filters (with ``changes``) from the first page."""
@@ -209,7 +213,7 @@ def parse_queue_query(values: Mapping[str, str | None], catalogue: Catalogue) ->
     if channel is not None:
         _choice("channel", channel, list(CHANNELS))
     flags: dict[str, bool | None] = {}
-    for name in ("has_attachments", "released"):
+    for name in ("has_attachments", "released", "low_confidence"):
         raw = get(name)
         if raw is not None and raw not in _FLAG_VALUES:
             raise QueueError(f"Filtër i pavlefshëm / Invalid filter: {name} must be 1 or 0 "
@@ -233,7 +237,7 @@ def parse_queue_query(values: Mapping[str, str | None], catalogue: Catalogue) ->
     return QueueQuery(
         status=status, commitment=commitment, component=component, language=language,
         channel=channel, has_attachments=flags["has_attachments"], released=flags["released"],
-        q=q, sort=sort, limit=limit,
+        low_confidence=flags["low_confidence"], q=q, sort=sort, limit=limit,
         after=Cursor.decode(after_token) if after_token is not None else None,
         before=Cursor.decode(before_token) if before_token is not None else None,
     )
@@ -259,6 +263,7 @@ COMMENT = _table(Comment)
 LINK = _table(CommentCommitment)
 COMMITMENT = _table(CommitmentRecord)
 INBOUND = _table(InboundMessage)
+CLASSIFICATION = _table(CommentClassification)
 _PAGE_COLUMNS = ("id", "status", "subject", "language", "inbound_id", "received_at",
                  "reject_reason", "version", "channel", "created_at", "has_attachments",
                  "released", "author_public")
@@ -299,6 +304,10 @@ def _filters(query: QueueQuery, dialect: str) -> list[ColumnElement[bool]]:
         conditions.append(c.has_attachments == (true() if query.has_attachments else false()))
     if query.released is not None:
         conditions.append(c.released == (true() if query.released else false()))
+    if query.low_confidence is not None:
+        unsure = exists().where(CLASSIFICATION.c.comment_id == c.id,
+                                CLASSIFICATION.c.low_confidence == true())
+        conditions.append(unsure if query.low_confidence else ~unsure)
     terms = search_terms(query.q)
     if terms:
         conditions.append(_search_condition(dialect, terms))
@@ -461,6 +470,7 @@ def _items(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
     labels = commitments_by_comment(session, ids)
     responses = responses_by_comment(session, ids)
     redactions = all_redactions(session, ids)
+    unsure = low_confidence_ids(session, ids)
     inbound_ids = [row["inbound_id"] for row in rows]
     message_ids: dict[int, str | None] = {}
     if inbound_ids:
@@ -486,6 +496,7 @@ def _items(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
             "response": _response_item(responses.get(row["id"])),
             "redactions": summary(redactions, row["id"]),
             "author_public": row["author_public"],
+            "low_confidence": row["id"] in unsure,
             "_created_at": row["created_at"],
         }
         for row in rows

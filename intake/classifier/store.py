@@ -94,28 +94,6 @@ def record_classification(session: Session, comment_id: int,
     return row
 
 
-@dataclass(frozen=True)
-class Explanation:
-    """The classifier's view of a comment as the comment page shows it."""
-
-    model_version: str
-    spam: bool
-    aspect: str
-    confidence: float
-    low_confidence: bool
-    reasons: dict[str, list[str]]
-    scores: dict[str, float]
-
-
-def explanation_of(session: Session, comment_id: int) -> Explanation | None:
-    row = session.get(CommentClassification, comment_id)
-    if row is None:
-        return None
-    return Explanation(row.model_version, row.spam, row.aspect, row.confidence,
-                       row.low_confidence, json.loads(row.explanation or "{}"),
-                       json.loads(row.scores or "{}"))
-
-
 def training_examples(session: Session) -> list[Example]:
     latest = (select(LabelledExample.comment_id, func.max(LabelledExample.id).label("last"))
               .group_by(col(LabelledExample.comment_id)).subquery())

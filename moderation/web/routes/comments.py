@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from intake.pii import detect_personal_data
 from moderation.access import SECRETARIAT, allows
+from moderation.classification import explanation_of
 from moderation.models import (
     Attachment,
     Comment,
@@ -125,6 +126,7 @@ def _render_comment(ctx: WebContext, session: Session, me: StaffSession, comment
                      r.field in (RedactionField.SUBJECT, body_field(comment)))
                     for r in redactions],
         redaction_fields=[RedactionField.SUBJECT, body_field(comment)],
+        classification=explanation_of(session, comment_id),
     )
 
 

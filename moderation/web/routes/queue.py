@@ -26,7 +26,8 @@ from moderation.web.routes.comments import _undoable
 
 router = APIRouter()
 QUEUE_PARAMS = ("status", "commitment", "component", "language", "channel", "q",
-                "has_attachments", "released", "sort", "after", "before", "limit")
+                "has_attachments", "released", "low_confidence", "sort", "after", "before",
+                "limit")
 STATUS_LABELS = {"pending": "Në pritje", "approved": "Miratuar", "rejected": "Refuzuar",
                  "published": "Botuar", "withdrawn": "Tërhequr", "all": "Të gjitha"}
 LANGUAGE_LABELS = {"sq": "Shqip", "en": "English", "mixed": "Të përziera / Mixed",
