@@ -8,6 +8,7 @@ Albanian index, the assets, the search index and the open data.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
 Language = Literal["sq", "en"]
@@ -79,9 +80,20 @@ DATA_PACKAGE = "data/datapackage.json"
 
 def relative(from_page: str, to_path: str) -> str:
     """The link from one page to another path of the site ("sq/index.html" to
-    "assets/style.css" is "../assets/style.css")."""
-    depth = from_page.count("/")
-    return "../" * depth + to_path
+    "assets/style.css" is "../assets/style.css"; "sq/commitments/6/page-1.html" to
+    "sq/commitments/6/page-2.html" is "page-2.html")."""
+    return _relative(from_page.rpartition("/")[0], to_path)
+
+
+@lru_cache(maxsize=65536)
+def _relative(from_folder: str, to_path: str) -> str:
+    here = from_folder.split("/") if from_folder else []
+    there = to_path.split("/")
+    common = 0
+    while (common < len(here) and common < len(there) - 1
+           and here[common] == there[common]):
+        common += 1
+    return "../" * (len(here) - common) + "/".join(there[common:])
 
 
 def other_language(language: Language) -> Language:

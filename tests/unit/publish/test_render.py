@@ -1,141 +1,192 @@
-"""The public site, rendered from public values only."""
+"""The public site's pages, planned and rendered from public values only (no database)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from config.catalogue import default_catalogue
 from intake.sanitize import display_html
 from moderation.public import CommentPublic, ResponsePublic
-from publish.render import page_name, render_site
+from publish import urls
+from publish.plan import Entry, PageKind, SitePlan, plan_site
+from publish.render import CONTENT_SECURITY_POLICY, SiteOptions, SiteRenderer, excerpt
 
 CATALOGUE = default_catalogue()
-GENERATED_AT = datetime(2020, 10, 15, 12, 30, tzinfo=UTC)
+START = datetime(2020, 9, 1, 8, 0, tzinfo=UTC)
+OPTIONS = SiteOptions(contact_url="https://ui.example.al/contact",
+                      site_url="https://ogp.example.al/")
 
 
 def public_comment(comment_id: int, commitments: tuple[str, ...], text: str,
-                   subject: str = "Koment") -> CommentPublic:
+                   subject: str = "Koment", language: str = "sq",
+                   response: ResponsePublic | None = None,
+                   author: str | None = None) -> CommentPublic:
     return CommentPublic(
-        id=comment_id, subject=subject, display_html=display_html(text), language="sq",
-        commitments=commitments, received_at=datetime(2020, 9, 2, tzinfo=UTC),
-        published_at=None,
+        id=comment_id, reference=urls.reference_number(comment_id), subject=subject, text=text,
+        display_html=display_html(text), language=language, commitments=commitments,
+        received_at=START, published_at=START + timedelta(minutes=comment_id),
+        response=response, author=author,
     )
+
+
+def entry(comment: CommentPublic, fingerprint: str = "1") -> Entry:
+    assert comment.published_at is not None
+    return Entry(id=comment.id, reference=comment.reference, published_at=comment.published_at,
+                 fingerprint=fingerprint, labels=comment.commitments or ("general",),
+                 answered=comment.response is not None)
+
+
+def render_all(comments: list[CommentPublic]) -> tuple[SitePlan, dict[str, str]]:
+    plan = plan_site(CATALOGUE, [entry(c) for c in comments], "v1")
+    renderer = SiteRenderer(CATALOGUE, OPTIONS)
+    by_id = {c.id: c for c in comments}
+    pages = {path: renderer.render(path, page, plan, by_id).decode()
+             for path, page in plan.pages.items()}
+    return plan, pages
 
 
 def test_public_comment_has_no_private_fields() -> None:
     assert set(CommentPublic.model_fields) == {
-        "id", "subject", "display_html", "language", "commitments", "received_at",
-        "published_at", "response", "author"}
+        "id", "reference", "subject", "text", "display_html", "language", "commitments",
+        "received_at", "published_at", "response", "author"}
     # The response is published without who wrote or edited it.
     assert set(ResponsePublic.model_fields) == {
         "outcome", "outcome_sq", "outcome_en", "text_sq", "text_en", "link"}
-    # ``author`` is only the name the citizen consented to publish (``author_public``).
-    for private in ("author_email", "author_name", "text", "raw", "decided_by"):
+    # ``author`` is only the name the citizen consented to publish (``author_public``);
+    # ``text`` is the published text (redactions applied), never the raw mail.
+    for private in ("author_email", "author_name", "raw", "decided_by", "edited_by"):
         assert private not in CommentPublic.model_fields
 
 
-def test_public_comment_drops_an_author_email() -> None:
-    comment = CommentPublic.model_validate({
-        "id": 1, "subject": "s", "display_html": "", "language": "sq", "commitments": (),
-        "received_at": None, "published_at": None, "author_email": "ana@example.org"})
-    assert not hasattr(comment, "author_email")
-    assert "ana@example.org" not in comment.model_dump_json()
+def test_every_page_exists_in_both_languages_with_one_page_per_comment() -> None:
+    comments = [public_comment(1, ("3", "4"), "Portali."), public_comment(2, (), "Plani.")]
+    plan, pages = render_all(comments)
+
+    for language in urls.LANGUAGES:
+        assert urls.index_page(language) in pages
+        for label in CATALOGUE.labels:
+            assert urls.commitment_page(language, label.id) in pages
+            assert urls.commitment_feed(language, label.id) in pages
+        for comment in comments:
+            assert urls.comment_page(language, comment.reference) in pages
+    assert {urls.ROOT_INDEX, urls.ROOT_FEED, urls.STYLESHEET} <= set(pages)
+    comment_pages = [p for p in pages if "/comments/" in p]
+    assert len(comment_pages) == 2 * len(comments)
+    assert urls.comment_page("sq", "OGP-000001") == "sq/comments/000/OGP-000001.html"
 
 
-def test_site_has_index_one_page_per_commitment_and_general() -> None:
-    site = render_site(CATALOGUE, [], GENERATED_AT)
-    expected = {"index.html", "style.css", "general.html",
-                *(f"commitment-{n}.html" for n in range(1, 11))}
-    assert set(site.files) == expected
-    assert page_name(CATALOGUE.label("4")) == "commitment-4.html"
-    assert page_name(CATALOGUE.general) == "general.html"
+def test_each_page_is_in_one_language_with_a_switch_to_the_same_page() -> None:
+    _, pages = render_all([public_comment(7, ("9",), "Buxheti i qytetarit.")])
+
+    sq = pages["sq/commitments/9.html"]
+    en = pages["en/commitments/9.html"]
+    assert '<html lang="sq">' in sq and '<html lang="en">' in en
+    assert "Rritja e transparencës buxhetore" in sq
+    assert CATALOGUE.label("9").title_en in en and CATALOGUE.label("9").title_sq not in en
+    assert "Kërko" in sq and "Kërko" not in en and "Search" in en
+    # The switch keeps the reader on the same page, relative to where they are.
+    assert 'href="../../en/commitments/9.html" hreflang="en"' in sq
+    assert 'href="../../sq/commitments/9.html" hreflang="sq"' in en
+    assert 'href="en/index.html" hreflang="en"' in pages["index.html"]
 
 
-def test_index_links_every_page_and_shows_counts() -> None:
-    comments = [public_comment(1, ("3", "4"), "Portali."), public_comment(2, ("3",), "e-Albania")]
-    index = render_site(CATALOGUE, comments, GENERATED_AT).files["index.html"]
-    for label in CATALOGUE.labels:
-        assert f'href="{page_name(label)}"' in index
-    assert "2 komente të botuara" in index
-    assert '(2)' in index  # commitment 3
-    assert "2020-10-15 12:30" in index
+@pytest.mark.parametrize(("count", "sq", "en"), [(1, "1 koment", "1 comment"),
+                                                 (2, "2 komente", "2 comments")])
+def test_counts_read_as_a_person_would_write_them(count: int, sq: str, en: str) -> None:
+    comments = [public_comment(n, ("4",), "Të dhëna.") for n in range(1, count + 1)]
+    _, pages = render_all(comments)
+    assert f"<h2>{sq}</h2>" in pages["sq/commitments/4.html"]
+    assert f"<h2>{en}</h2>" in pages["en/commitments/4.html"]
+    assert "1 komente" not in pages["sq/index.html"]
 
 
-def test_comment_appears_on_the_page_of_each_of_its_commitments() -> None:
-    both = public_comment(7, ("3", "4"), "Shërbimet në e-Albania dhe portali TOKEN-BOTH.")
-    only = public_comment(8, ("9",), "Buxheti TOKEN-NINE.")
-    site = render_site(CATALOGUE, [both, only], GENERATED_AT)
+def test_a_commitment_is_paginated_from_the_oldest_fifty_a_page_newest_first() -> None:
+    comments = [public_comment(n, ("6",), f"Radha te sporteli {n}.") for n in range(1, 121)]
+    plan, pages = render_all(comments)
 
-    for name, content in site.files.items():
-        on_page = name in {"commitment-3.html", "commitment-4.html"}
-        assert ("TOKEN-BOTH" in content) == on_page, name
-        assert ("TOKEN-NINE" in content) == (name == "commitment-9.html"), name
-    assert 'id="comment-7"' in site.files["commitment-3.html"]
-
-
-def test_comment_without_commitments_goes_to_general() -> None:
-    site = render_site(CATALOGUE, [public_comment(3, (), "Pa etiketë TOKEN-GEN.")], GENERATED_AT)
-    assert "TOKEN-GEN" in site.files["general.html"]
-    assert sum("TOKEN-GEN" in content for content in site.files.values()) == 1
-
-
-def test_empty_page_says_so() -> None:
-    page = render_site(CATALOGUE, [], GENERATED_AT).files["commitment-1.html"]
-    assert "No published comments yet." in page
-    assert CATALOGUE.label("1").title_en in page
+    archive = [p for p in pages if p.startswith("sq/commitments/6/")]
+    assert sorted(archive) == [f"sq/commitments/6/page-{n}.html" for n in (1, 2, 3)]
+    first = pages["sq/commitments/6/page-1.html"]
+    assert "OGP-000001" in first and "OGP-000050" in first and "OGP-000051" not in first
+    # Newest first on each page; the front shows the newest 50.
+    assert first.index("OGP-000050") < first.index("OGP-000001")
+    front = pages["sq/commitments/6.html"]
+    assert "OGP-000120" in front and "OGP-000071" in front and "OGP-000070" not in front
+    assert 'rel="next" href="page-2.html"' in first
+    assert 'rel="prev"' not in first
+    assert 'rel="next"' not in pages["sq/commitments/6/page-3.html"]
+    assert plan.archives["6"][2].size == 20
 
 
-def test_display_html_is_rendered_as_markup_and_subject_is_escaped() -> None:
-    comment = public_comment(5, ("4",), "Shih https://opendata.gov.al <script>x</script>",
-                             subject="<b>Subjekti</b>")
-    page = render_site(CATALOGUE, [comment], GENERATED_AT).files["commitment-4.html"]
-    assert '<a href="https://opendata.gov.al" rel="nofollow ugc noopener">' in page
-    assert "<script" not in page
-    assert "&lt;b&gt;Subjekti&lt;/b&gt;" in page
+def test_a_new_comment_changes_only_the_pages_that_show_it() -> None:
+    comments = [public_comment(n, ("6",), "Radha.") for n in range(1, 121)]
+    before = plan_site(CATALOGUE, [entry(c) for c in comments], "v1").keys()
+    newer = public_comment(121, ("6",), "Edhe një.")
+    after = plan_site(CATALOGUE, [entry(c) for c in [*comments, newer]], "v1").keys()
+
+    changed = {path for path in after if before.get(path) != after[path]}
+    assert changed == {
+        "index.html", "feed.atom",
+        *(path for language in urls.LANGUAGES for path in (
+            urls.index_page(language), urls.feed(language),
+            urls.comment_page(language, "OGP-000121"),
+            urls.commitment_page(language, "6"), urls.commitment_feed(language, "6"),
+            urls.archive_page(language, "6", 3))),
+    }
 
 
-@pytest.mark.parametrize("language", ["sq", "en", "mixed", "und"])
-def test_article_language_is_a_valid_lang_attribute(language: str) -> None:
-    comment = public_comment(6, ("1",), "tekst").model_copy(update={"language": language})
-    page = render_site(CATALOGUE, [comment], GENERATED_AT).files["commitment-1.html"]
-    expected = language if language in {"sq", "en"} else "sq"
-    assert f'id="comment-6" lang="{expected}"' in page
+def test_a_comment_page_shows_everything_about_it_and_nothing_that_moves() -> None:
+    response = ResponsePublic(outcome="accepted", outcome_sq="Pranuar", outcome_en="Accepted",
+                              text_sq="E shtuam në plan.", text_en="We added it.", link=None)
+    comment = public_comment(42, ("2", "9"), "Kush e zotëron kompaninë?",
+                             subject="Pronarët", response=response, author="Ana Hoxha")
+    plan, pages = render_all([comment])
+    page = pages["sq/comments/000/OGP-000042.html"]
+
+    assert "OGP-000042" in page and "Pronarët" in page and "Ana Hoxha" in page
+    assert "Kush e zotëron kompaninë?" in page
+    assert 'href="../../commitments/2.html"' in page and 'href="../../commitments/9.html"' in page
+    assert "E shtuam në plan." in page and "We added it." not in page
+    assert "We added it." in pages["en/comments/000/OGP-000042.html"]
+    assert "https://ui.example.al/contact?report=OGP-000042" in page
+    # No count, no "updated" time: another approval never changes this page's bytes.
+    others = [public_comment(n, ("2",), "Tjetër.") for n in range(43, 90)]
+    _, crowded = render_all([comment, *others])
+    assert crowded["sq/comments/000/OGP-000042.html"] == page
 
 
-def _article(page: str, comment_id: int) -> str:
-    start = page.index(f'<article class="comment" id="comment-{comment_id}"')
-    return page[start:page.index("</article>", start)]
+def test_every_page_carries_the_strict_policy_and_no_inline_code() -> None:
+    _, pages = render_all([public_comment(1, ("1",), "<script>alert(1)</script> tekst")])
+    for path, page in pages.items():
+        if not path.endswith(".html"):
+            continue
+        assert f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">' \
+            in page.replace("&#39;", "'"), path
+        assert "<style" not in page and " style=" not in page, path
+        assert re.search(r"<script(?![^>]*\bsrc=)", page) is None, path
+        assert re.search(r"<[^>]*\son[a-z]+\s*=", page) is None, path
+    assert "&lt;script&gt;" in pages["sq/comments/000/OGP-000001.html"]
 
 
-def test_the_response_is_published_inside_its_comment_in_both_languages() -> None:
-    answered = public_comment(9, ("4",), "Portali duhet të ketë CSV.").model_copy(update={
-        "response": ResponsePublic(
-            outcome="partly-adopted", outcome_sq="U pranua pjesërisht",
-            outcome_en="Partly adopted", text_sq="Do të shtojmë <CSV> për buxhetin.\nFaleminderit.",
-            text_en="We will add CSV for the budget.", link="https://ogp.al/plan#c4")})
-    alone = public_comment(10, ("4",), "Pa përgjigje.")
-    page = render_site(CATALOGUE, [answered, alone], GENERATED_AT).files["commitment-4.html"]
-
-    article = _article(page, 9)
-    assert 'id="response-9" data-outcome="partly-adopted"' in article
-    assert 'U pranua pjesërisht / <span lang="en">Partly adopted</span>' in article
-    # The secretariat's words are text: escaped, line breaks kept for the CSS to show.
-    assert "Do të shtojmë &lt;CSV&gt; për buxhetin.\nFaleminderit." in article
-    assert '<div class="answer" lang="en">We will add CSV for the budget.</div>' in article
-    assert '<a href="https://ogp.al/plan#c4" rel="nofollow noopener">' in article
-    assert "response-" not in _article(page, 10)
-    assert page.count('class="response"') == 1
+def test_comment_language_is_marked_and_kept_as_written() -> None:
+    _, pages = render_all([public_comment(3, ("3",), "The portal is slow.", language="en")])
+    page = pages["sq/comments/000/OGP-000003.html"]
+    assert '<div class="text" lang="en">' in page
+    assert '<html lang="sq">' in page
 
 
-def test_a_response_in_one_language_shows_only_that_text() -> None:
-    answered = public_comment(11, ("2",), "Tekst.").model_copy(update={
-        "response": ResponsePublic(outcome="noted", outcome_sq="U mor në dijeni",
-                                   outcome_en="Noted", text_sq="", text_en="Noted, thank you.",
-                                   link=None)})
-    article = _article(render_site(CATALOGUE, [answered], GENERATED_AT)
-                       .files["commitment-2.html"], 11)
-    assert article.count('class="answer"') == 1
-    assert "Noted, thank you." in article
-    assert 'class="link"' not in article
+def test_excerpts_cut_at_a_word() -> None:
+    text = "fjalë " * 100
+    cut = excerpt(text, 30)
+    assert cut.endswith(" …") and len(cut) <= 32 and "  " not in cut
+    assert excerpt("shkurt") == "shkurt"
+
+
+def test_plan_kinds_cover_the_site() -> None:
+    plan = plan_site(CATALOGUE, [], "v1")
+    kinds = {page.kind for page in plan.pages.values()}
+    assert kinds == {PageKind.ROOT, PageKind.INDEX, PageKind.FRONT, PageKind.FEED,
+                     PageKind.LABEL_FEED, PageKind.SEARCH, PageKind.DATA, PageKind.ASSET}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
+import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -10,12 +13,14 @@ from sqlmodel import Session, col, select
 
 from config.catalogue import default_catalogue
 from config.settings import Settings
+from intake.receipts import reference_for
 from moderation.db import session_scope
-from moderation.models import CommentStatus, ModerationEvent
+from moderation.models import CommentStatus, ModerationEvent, utcnow
 from moderation.redaction import PLACEHOLDER
-from moderation.transitions import approve
-from publish.site import publish_site
-from tests.unit.factories import SQLITE_ONLY, load_comment, make_comment
+from moderation.transitions import approve, withdraw
+from publish.site import next_settlement, publish_site
+from publish.urls import comment_page
+from tests.unit.factories import load_comment, make_comment
 
 ADDRESS = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
 SENDER = "Ana.Hoxha@Example.org"
@@ -23,7 +28,16 @@ MENTIONED = "zyra.shtypit@kryeministria.al"
 
 
 def site_files(site: Path) -> dict[str, str]:
-    return {p.name: p.read_text(encoding="utf-8") for p in site.iterdir() if p.is_file()}
+    """Every file of the site by its path, through the store's symlinked folders."""
+    files = {}
+    for folder, _dirs, names in os.walk(site, followlinks=True):
+        for name in names:
+            path = Path(folder, name)
+            data = path.read_bytes()
+            if data[:2] == b"\x1f\x8b":  # the search index's gzipped fragments: read them too
+                data = gzip.decompress(data)
+            files[path.relative_to(site).as_posix()] = data.decode("utf-8", errors="replace")
+    return files
 
 
 def test_publish_writes_no_address_and_marks_published(settings: Settings,
@@ -43,10 +57,16 @@ def test_publish_writes_no_address_and_marks_published(settings: Settings,
     report = publish_site(engine, default_catalogue(), settings.site_dir, actor="publisher")
 
     files = site_files(settings.site_dir)
-    assert {"index.html", "general.html", "commitment-4.html"} <= set(files)
-    assert "TOKPUB" in files["commitment-4.html"]
-    assert PLACEHOLDER in files["commitment-4.html"]
+    reference = reference_for(load_comment(engine, comment_id).inbound_id)
+    page = comment_page("sq", reference)
+    assert {"index.html", "sq/commitments/general.html", "sq/commitments/4.html", page,
+            comment_page("en", reference), "data/comments.csv"} <= set(files)
+    assert "TOKPUB" in files[page]
+    assert "TOKPUB" in files["sq/commitments/4.html"]
+    assert PLACEHOLDER in files[page]
     for name, content in files.items():
+        if name.startswith("pagefind/") and name.endswith((".js", ".css", ".wasm")):
+            continue  # Pagefind's own code (its authors' addresses), not our data
         assert ADDRESS.findall(content) == [], name
         assert SENDER.lower() not in content.lower(), name
         assert "Ana Hoxha" not in content, name
@@ -64,20 +84,51 @@ def test_publish_writes_no_address_and_marks_published(settings: Settings,
     assert actions == ["classify", "approve", "publish"]
 
 
-@SQLITE_ONLY
-def test_publishing_again_keeps_published_comments_and_replaces_the_site(
-    settings: Settings, engine: Engine
-) -> None:
+def test_publishing_again_without_a_change_writes_nothing(settings: Settings,
+                                                         engine: Engine) -> None:
     comment_id = make_comment(engine, text="Buxheti i qytetarit TOKAGAIN.")
     with session_scope(engine) as session:
         approve(session, comment_id, "mira")
+    first = publish_site(engine, default_catalogue(), settings.site_dir, actor="publisher")
+
+    again = publish_site(engine, default_catalogue(), settings.site_dir, actor="publisher")
+
+    assert (first.total, first.newly_published, first.pages_unchanged) == (1, 1, 0)
+    assert (again.total, again.newly_published) == (1, 0)
+    # The statistics page says when it was made: the only page a quiet publish rewrites.
+    assert again.pages_written <= 1
+    assert again.pages_unchanged == again.pages - again.pages_written
+    assert "TOKAGAIN" in site_files(settings.site_dir)["sq/commitments/9.html"]
+
+
+def test_an_approval_inside_its_undo_window_waits(settings: Settings, engine: Engine) -> None:
+    comment_id = make_comment(engine, text="Ende mund të kthehet TOKUNDO.")
+    with session_scope(engine) as session:
+        approve(session, comment_id, "mira")
+
+    report = publish_site(engine, default_catalogue(), settings.site_dir, actor="publisher",
+                          settled_before=utcnow() - timedelta(minutes=10))
+
+    assert (report.total, report.newly_published) == (0, 0)
+    assert load_comment(engine, comment_id).status == CommentStatus.APPROVED
+    assert next_settlement(engine, 600) is not None
+    assert all("TOKUNDO" not in text for text in site_files(settings.site_dir).values())
+
+
+def test_a_withdrawn_comment_leaves_the_site(settings: Settings, engine: Engine) -> None:
+    kept, gone = (make_comment(engine, text=f"Komenti {word}.") for word in ("TOKKEEP", "TOKGONE"))
+    with session_scope(engine) as session:
+        approve(session, kept, "mira")
+        approve(session, gone, "mira")
     publish_site(engine, default_catalogue(), settings.site_dir, actor="publisher")
-    (settings.site_dir / "stale.html").write_text("old", encoding="utf-8")
+    gone_page = comment_page("sq", reference_for(load_comment(engine, gone).inbound_id))
+    assert gone_page in site_files(settings.site_dir)
 
-    report = publish_site(engine, default_catalogue(), settings.site_dir, actor="publisher")
+    with session_scope(engine) as session:
+        withdraw(session, gone, "mira", "the citizen asked")
+    publish_site(engine, default_catalogue(), settings.site_dir, actor="publisher")
 
-    assert (report.total, report.newly_published) == (1, 0)
     files = site_files(settings.site_dir)
-    assert "stale.html" not in files
-    assert "TOKAGAIN" in files["commitment-9.html"]
-    assert [p.name for p in settings.site_dir.parent.iterdir() if p.name.startswith(".")] == []
+    assert gone_page not in files
+    assert all("TOKGONE" not in text for text in files.values())
+    assert any("TOKKEEP" in text for text in files.values())
