@@ -8,6 +8,7 @@ from pathlib import Path
 
 from config.settings import Settings
 from tests.conftest import SECRET, run_cli
+from tests.published import published_files
 from workers.demo import SAMPLE_MAILBOX
 
 
@@ -30,11 +31,14 @@ def test_demo_loads_sample_mailbox_and_publishes(tmp_path: Path) -> None:
 
     assert count("published") == 12
     assert count("pending") == sample_count - 12
-    index = (tmp_path / "site" / "index.html").read_text()
-    assert "Buxheti" in index or "Budget" in index
-    pages = list((tmp_path / "site").glob("commitment-*.html"))
-    assert len(pages) == 10
-    assert "@example" not in "".join(p.read_text() for p in pages)
+    site = published_files(tmp_path / "site")
+    assert "Buxheti" in site["index.html"]
+    assert "Budget" in site["en/index.html"]
+    fronts = [name for name in site if re.fullmatch(r"(sq|en)/commitments/\d+\.html", name)]
+    assert len(fronts) == 20
+    comment_pages = [name for name in site if "/comments/" in name]
+    assert len(comment_pages) == 2 * 12
+    assert "@example" not in "".join(site.values())
 
     # Running it again adds nothing and publishes nothing twice.
     again = run_cli(settings, "demo", "--no-serve", timeout=300)

@@ -18,6 +18,7 @@ from config.settings import Settings
 from tests.conftest import CLI, Dovecot, derive, free_port, run_cli, settings_env, wait_until
 from tests.functional.helpers import append_all, folder_counts, log_in
 from tests.mailgen import KINDS, varied_messages
+from tests.published import published_text
 
 TOKEN = re.compile(r"E2E\d{5}X")
 
@@ -96,7 +97,7 @@ def test_mail_to_published_site(settings: Settings, dovecot: Dovecot, imap_user:
     assert published.returncode == 0, published.stderr
     assert len(_queue(settings, "published")) == 20
 
-    html = "\n".join(p.read_text() for p in site.glob("*.html"))
+    html = published_text(site)
     assert set(TOKEN.findall(html)) == {m.token for m in messages} - rejected_tokens
     lowered = html.lower()
     for forbidden in ("<script", "onerror", "onclick", "javascript:", "alert("):

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from config.catalogue import default_catalogue
 from config.settings import Settings
+from intake.receipts import reference_for
 from intake.store import RawMessage, store_raw_batch
 from intake.webform import Submission, build_message
 from moderation.db import session_scope
@@ -28,6 +29,7 @@ from moderation.transitions import approve, record_consent
 from moderation.users import add_user
 from publish.site import publish_site
 from tests.conftest import SECRET, run_cli
+from tests.published import published_files, published_text
 from tests.unit.factories import CLASSIFIER, comment_for, make_comment, plain_mail, store
 from workers.pipeline import process_inbound
 from workers.sweeper import purge_expired
@@ -39,7 +41,7 @@ OTHER = "Regjistri i pronarëve përfitues duhet të jetë i hapur."
 
 
 def _site_text(settings: Settings) -> str:
-    return "\n".join(p.read_text() for p in Path(settings.site_dir).rglob("*") if p.is_file())
+    return published_text(Path(settings.site_dir), suffix=None)
 
 
 def _publish(engine: Engine, settings: Settings) -> None:
@@ -154,12 +156,12 @@ def test_withdrawal_removes_the_comment_from_every_public_file(
     assert result.returncode == 0, result.stderr
     assert f"{mine}: withdrawn; the next publish removes it from the site" in result.stdout
     _publish(engine, settings)
-    files = [p for p in Path(settings.site_dir).rglob("*") if p.is_file()]
+    files = published_files(Path(settings.site_dir), suffix=None)
     assert files
-    for path in files:
-        text = path.read_text()
+    reference = reference_for(_load(engine, mine).inbound_id)
+    for path, text in files.items():
         assert TEXT not in text, path
-        assert f"comment-{mine}\"" not in text, path
+        assert reference not in path, path
     assert _load(engine, pending).status == CommentStatus.WITHDRAWN
     with Session(engine) as session:
         reasons = session.exec(select(ModerationEvent.reason).where(

@@ -63,7 +63,7 @@ def test_public_comment_has_no_private_fields() -> None:
 
 def test_every_page_exists_in_both_languages_with_one_page_per_comment() -> None:
     comments = [public_comment(1, ("3", "4"), "Portali."), public_comment(2, (), "Plani.")]
-    plan, pages = render_all(comments)
+    _plan, pages = render_all(comments)
 
     for language in urls.LANGUAGES:
         assert urls.index_page(language) in pages
@@ -83,10 +83,14 @@ def test_each_page_is_in_one_language_with_a_switch_to_the_same_page() -> None:
 
     sq = pages["sq/commitments/9.html"]
     en = pages["en/commitments/9.html"]
-    assert '<html lang="sq">' in sq and '<html lang="en">' in en
+    assert '<html lang="sq">' in sq
+    assert '<html lang="en">' in en
     assert "Rritja e transparencës buxhetore" in sq
-    assert CATALOGUE.label("9").title_en in en and CATALOGUE.label("9").title_sq not in en
-    assert "Kërko" in sq and "Kërko" not in en and "Search" in en
+    assert CATALOGUE.label("9").title_en in en
+    assert CATALOGUE.label("9").title_sq not in en
+    assert "Kërko" in sq
+    assert "Kërko" not in en
+    assert "Search" in en
     # The switch keeps the reader on the same page, relative to where they are.
     assert 'href="../../en/commitments/9.html" hreflang="en"' in sq
     assert 'href="../../sq/commitments/9.html" hreflang="sq"' in en
@@ -110,11 +114,15 @@ def test_a_commitment_is_paginated_from_the_oldest_fifty_a_page_newest_first() -
     archive = [p for p in pages if p.startswith("sq/commitments/6/")]
     assert sorted(archive) == [f"sq/commitments/6/page-{n}.html" for n in (1, 2, 3)]
     first = pages["sq/commitments/6/page-1.html"]
-    assert "OGP-000001" in first and "OGP-000050" in first and "OGP-000051" not in first
+    assert "OGP-000001" in first
+    assert "OGP-000050" in first
+    assert "OGP-000051" not in first
     # Newest first on each page; the front shows the newest 50.
     assert first.index("OGP-000050") < first.index("OGP-000001")
     front = pages["sq/commitments/6.html"]
-    assert "OGP-000120" in front and "OGP-000071" in front and "OGP-000070" not in front
+    assert "OGP-000120" in front
+    assert "OGP-000071" in front
+    assert "OGP-000070" not in front
     assert 'rel="next" href="page-2.html"' in first
     assert 'rel="prev"' not in first
     assert 'rel="next"' not in pages["sq/commitments/6/page-3.html"]
@@ -143,13 +151,17 @@ def test_a_comment_page_shows_everything_about_it_and_nothing_that_moves() -> No
                               text_sq="E shtuam në plan.", text_en="We added it.", link=None)
     comment = public_comment(42, ("2", "9"), "Kush e zotëron kompaninë?",
                              subject="Pronarët", response=response, author="Ana Hoxha")
-    plan, pages = render_all([comment])
+    _plan, pages = render_all([comment])
     page = pages["sq/comments/000/OGP-000042.html"]
 
-    assert "OGP-000042" in page and "Pronarët" in page and "Ana Hoxha" in page
+    assert "OGP-000042" in page
+    assert "Pronarët" in page
+    assert "Ana Hoxha" in page
     assert "Kush e zotëron kompaninë?" in page
-    assert 'href="../../commitments/2.html"' in page and 'href="../../commitments/9.html"' in page
-    assert "E shtuam në plan." in page and "We added it." not in page
+    assert 'href="../../commitments/2.html"' in page
+    assert 'href="../../commitments/9.html"' in page
+    assert "E shtuam në plan." in page
+    assert "We added it." not in page
     assert "We added it." in pages["en/comments/000/OGP-000042.html"]
     assert "https://ui.example.al/contact?report=OGP-000042" in page
     # No count, no "updated" time: another approval never changes this page's bytes.
@@ -165,7 +177,8 @@ def test_every_page_carries_the_strict_policy_and_no_inline_code() -> None:
             continue
         assert f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">' \
             in page.replace("&#39;", "'"), path
-        assert "<style" not in page and " style=" not in page, path
+        assert "<style" not in page, path
+        assert " style=" not in page, path
         assert re.search(r"<script(?![^>]*\bsrc=)", page) is None, path
         assert re.search(r"<[^>]*\son[a-z]+\s*=", page) is None, path
     assert "&lt;script&gt;" in pages["sq/comments/000/OGP-000001.html"]
@@ -181,7 +194,9 @@ def test_comment_language_is_marked_and_kept_as_written() -> None:
 def test_excerpts_cut_at_a_word() -> None:
     text = "fjalë " * 100
     cut = excerpt(text, 30)
-    assert cut.endswith(" …") and len(cut) <= 32 and "  " not in cut
+    assert cut.endswith(" …")
+    assert len(cut) <= 32
+    assert "  " not in cut
     assert excerpt("shkurt") == "shkurt"
 
 

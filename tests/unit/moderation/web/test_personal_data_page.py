@@ -17,6 +17,7 @@ from moderation.models import Comment, CommentStatus, InboundMessage, Moderation
 from moderation.transitions import approve
 from moderation.users import add_user
 from moderation.web.app import create_app
+from tests.published import published_text
 from tests.unit.factories import SQLITE_ONLY, make_comment
 from tests.unit.moderation.web.staff import TestClient, log_in
 
@@ -100,7 +101,7 @@ def test_withdraw_and_erase_are_for_the_secretariat(staff: dict[str, Staff], eng
     assert erased.status == CommentStatus.PUBLISHED  # kept anonymised, and republished
     assert (erased.author_email, erased.author_name) == ("", "")
     assert "Berisha" not in erased.text
-    site = "\n".join(p.read_text() for p in Path(settings.site_dir).rglob("*.html"))
+    site = published_text(Path(settings.site_dir))
     assert "Komenti i dytë" in site
     assert "Berisha" not in site
     with Session(engine) as session:
