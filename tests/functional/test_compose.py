@@ -337,3 +337,22 @@ def test_the_image_healthchecks_need_only_what_the_image_has() -> None:
             continue
         assert check["test"][1] in {"ogp-feedback", "python"}, (service, check["test"])
     assert shutil.which("ogp-feedback", path=str(VENV_BIN))
+
+
+def test_the_systemd_units_run_what_compose_runs() -> None:
+    """docs/operations.md's installation without containers runs the same commands."""
+    units = {}
+    for path in sorted((ROOT / "deploy" / "systemd").glob("*.service")):
+        lines = path.read_text().splitlines()
+        [start] = [line.split("=", 1)[1] for line in lines if line.startswith("ExecStart=")]
+        assert start.startswith("/opt/ogp-feedback/.venv/bin/ogp-feedback "), path.name
+        assert "User=ogp" in lines
+        assert "EnvironmentFile=/etc/ogp-feedback/env" in lines
+        units[path.name] = start.split()[1:]
+    by_command = {words[0]: words for words in units.values()}
+    compose = {SERVICES[s]["command"][1] for s in ogp_services()}
+    assert set(by_command) == compose
+    assert known_commands() >= compose
+    for words in by_command.values():
+        parsed = build_parser().parse_args(words)  # every option exists
+        assert parsed.command == words[0]
