@@ -110,8 +110,10 @@ def test_unsure_answers_are_flagged_low_confidence() -> None:
     unsure = CLASSIFIER.classify("", "Kam një pyetje.")
     sure = CLASSIFIER.classify("", "Kërkoj të dhëna të hapura në format CSV në portalin "
                                "opendata.gov.al")
-    assert unsure.low_confidence and unsure.confidence < 0.5
-    assert not sure.low_confidence and sure.confidence >= 0.5
+    assert unsure.low_confidence
+    assert unsure.confidence < 0.5
+    assert not sure.low_confidence
+    assert sure.confidence >= 0.5
     strict = Classifier(CATALOGUE, low_confidence_below=1.0)
     assert strict.classify("", "Kërkoj të dhëna të hapura në format CSV.").low_confidence
 

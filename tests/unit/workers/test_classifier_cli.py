@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -40,7 +41,8 @@ LEGALISATION = [
     "Lejet e legalizimit jepen vetëm me të njohur në ALUIZNI.",
     "ALUIZNI ka vonuar legalizimin e shtëpisë së prindërve të mi prej vitesh.",
 ]
-NEW_CASE = {"id": "new", "subject": "Legalizimi",
+OFFER = "Special offer: cheap watches, order today with a 50% discount!"
+NEW_CASE: dict[str, object] = {"id": "new", "subject": "Legalizimi",
             "body": "Legalizimi i banesës sime në ALUIZNI nuk ka lëvizur prej tre vitesh."}
 
 
@@ -58,7 +60,7 @@ def _jsonl(path: Path, *items: dict[str, object]) -> Path:
     return path
 
 
-def _classify(settings: Settings, path: Path, *extra: str) -> list[dict[str, object]]:
+def _classify(settings: Settings, path: Path, *extra: str) -> list[dict[str, Any]]:
     done = run_cli(settings, "classify", str(path), *extra)
     assert done.returncode == 0, done.stderr
     return [json.loads(line) for line in done.stdout.splitlines()]
@@ -124,7 +126,8 @@ def test_train_keeps_the_active_version_when_the_candidate_is_no_better(
     assert store.train(engine, CATALOGUE, "test", folds=2, examples=[]).version == "v1"
     report = store.train(engine, CATALOGUE, "test", folds=2)
     assert (report.version, report.activated, report.baseline_version) == ("v2", False, "v1")
-    assert report.scores is not None and report.baseline_scores is not None
+    assert report.scores is not None
+    assert report.baseline_scores is not None
     assert report.scores.macro_f1 == report.baseline_scores.macro_f1 == 1.0
     with Session(engine) as session:
         assert [(r.version, r.active) for r in store.versions(session)] == [
@@ -132,7 +135,7 @@ def test_train_keeps_the_active_version_when_the_candidate_is_no_better(
 
 
 def test_rejections_as_not_about_the_plan_and_erased_comments(engine: Engine) -> None:
-    spam_id = make_comment(engine, text="Special offer: cheap watches, order today with a 50% discount!", subject="Offer")
+    spam_id = make_comment(engine, text=OFFER, subject="Offer")
     erased_id = make_comment(engine, text="Radhët në sportel janë të gjata.")
     with session_scope(engine) as session:
         spam = load_comment(engine, spam_id)
@@ -156,18 +159,22 @@ def test_classify_prints_one_line_per_input_in_order(settings: Settings, tmp_pat
               "> Buxheti i bashkisë dhe shpenzimet publike.\n")
     path = _jsonl(tmp_path / "in.jsonl",
                   {"id": 7, "subject": "", "body": quoted, "labels": [4], "extra": "ignored"},
-                  {"id": "b", "subject": "Offer", "body": "Special offer: cheap watches, order today with a 50% discount!"},
+                  {"id": "b", "subject": "Offer", "body": OFFER},
                   {"id": "c", "subject": "Afati", "body": "Ju lutem zgjatni afatin e komenteve."})
     lines = _classify(settings, path)
     assert [line["id"] for line in lines] == [7, "b", "c"]
     assert set(lines[0]) >= {"id", "labels", "aspect", "spam", "language", "scores",
                              "confidence", "model_version"}
     # The quoted reply about the budget is trimmed before classification.
-    assert lines[0]["labels"] == [4] and lines[0]["spam"] is False
+    assert lines[0]["labels"] == [4]
+    assert lines[0]["spam"] is False
     assert (lines[1]["labels"], lines[1]["spam"]) == ([], True)
-    assert lines[2]["labels"] == ["general"] and lines[2]["aspect"] == "general"
+    assert lines[2]["labels"] == ["general"]
+    assert lines[2]["aspect"] == "general"
     assert lines[0]["model_version"] == catalogue_model(CATALOGUE).version
-    assert set(lines[0]["scores"]) == {label.id for label in CATALOGUE.labels}  # type: ignore[arg-type]
+    scores = lines[0]["scores"]
+    assert isinstance(scores, dict)
+    assert set(scores) == {label.id for label in CATALOGUE.labels}
 
 
 @SQLITE_ONLY
@@ -176,7 +183,7 @@ def test_classify_eval_prints_the_figures(settings: Settings, tmp_path: Path,
     path = _jsonl(tmp_path / "gold.jsonl",
                   {"id": 1, "subject": "", "body": "Portali i të dhënave të hapura.",
                    "labels": [4], "aspect": "commitment", "spam": False},
-                  {"id": 2, "subject": "", "body": "Special offer: cheap watches, order today with a 50% discount!",
+                  {"id": 2, "subject": "", "body": OFFER,
                    "labels": [], "aspect": "general", "spam": True},
                   {"id": 3, "subject": "", "body": "Portali i të dhënave të hapura.",
                    "labels": [9], "aspect": "milestones", "spam": False})
@@ -190,7 +197,8 @@ def test_classify_eval_prints_the_figures(settings: Settings, tmp_path: Path,
     assert figures["aspect_accuracy"] == 0.5
     assert (figures["off_topic_precision"], figures["off_topic_recall"]) == (1.0, 1.0)
     text = run_cli(settings, "classify", str(path), "--eval")
-    assert "macro F1 0.333" in text.stdout and "off-topic precision 1.000" in text.stdout
+    assert "macro F1 0.333" in text.stdout
+    assert "off-topic precision 1.000" in text.stdout
 
 
 @SQLITE_ONLY
