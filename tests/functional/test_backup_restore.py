@@ -21,10 +21,14 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlmodel import SQLModel
 
+from config.catalogue import default_catalogue
 from config.settings import Settings
 from moderation.db import make_engine, session_scope
+from moderation.responses import respond
 from moderation.transitions import approve, reject
-from tests.conftest import PG_ADMIN_URL, derive, pg_admin_engine, run_cli, unavailable
+from moderation.users import add_user
+from publish.site import PublishReport, publish_with_settings
+from tests.conftest import PG_ADMIN_URL, derive, pg_admin_engine, unavailable
 from tests.unit.factories import make_comment
 
 pytestmark = [pytest.mark.services,
@@ -53,7 +57,7 @@ def restored_name() -> Iterator[str]:
     admin.dispose()
 
 
-def _seed(engine: Engine) -> None:
+def _seed(engine: Engine) -> int:
     ids = [make_comment(engine, text) for text in (
         "Regjistri i pronave duhet të jetë i hapur për të gjithë qytetarët.",
         "The open data portal should publish procurement contracts every week.",
@@ -65,11 +69,22 @@ def _seed(engine: Engine) -> None:
         for comment_id in ids[:3]:
             approve(session, comment_id, "secretariat")
         reject(session, ids[3], "secretariat", "spam")
+        add_user(session, "sekretaria", "secretariat", "a long password 12345")
+        # A response, so the restored site must carry answers too.
+        respond(session, [ids[0]], "adopted", "Do ta shqyrtojmë në rishikimin e planit.", "",
+                None, "sekretaria")
+    return ids[0]
 
 
 def _tree(site: Path) -> Path:
     assert site.is_symlink() or site.is_dir()
     return site.resolve()
+
+
+def publish(engine: Engine, settings: Settings, out: Path) -> PublishReport:
+    """What ``ogp-feedback publish --out OUT`` does."""
+    return publish_with_settings(engine, default_catalogue(), settings, actor="publisher",
+                                 out=out)
 
 
 def files(site: Path) -> list[Path]:
@@ -98,14 +113,7 @@ def test_a_restored_dump_publishes_the_same_site(settings: Settings, engine: Eng
                                                  tmp_path: Path, restored_name: str) -> None:
     pg_dump, pg_restore, createdb = _tool("pg_dump"), _tool("pg_restore"), _tool("createdb")
     _seed(engine)
-    # A response, so the restored site must carry answers too.
-    run_cli(settings, "users", "add", "sekretaria", "--role", "secretariat", "--password-stdin",
-            stdin="a long password 12345\n")
-    answered = run_cli(settings, "respond", "1", "--outcome", "adopted", "--text-sq",
-                       "Do ta shqyrtojmë në rishikimin e planit.", "--as", "sekretaria")
-    assert answered.returncode == 0, answered.stderr
-    first = run_cli(settings, "publish", "--out", str(tmp_path / "first" / "current"))
-    assert first.returncode == 0, first.stderr
+    publish(engine, settings, tmp_path / "first" / "current")
 
     # The backup, as docs/operations.md says: a custom-format dump of the whole database.
     dump = tmp_path / "ogp.dump"
@@ -122,20 +130,20 @@ def test_a_restored_dump_publishes_the_same_site(settings: Settings, engine: Eng
     # Both systems publish now, from the same state.
     original_site = tmp_path / "original" / "current"
     restored_site = tmp_path / "restored" / "current"
-    for where, system in ((original_site, settings), (restored_site, restored)):
-        published = run_cli(system, "publish", "--out", str(where))
-        assert published.returncode == 0, published.stderr
-        assert re.match(r"published 3 comments \(0 new\)", published.stdout), published.stdout
-
-    left, right = _tree(original_site), _tree(restored_site)
-    assert (left / "index.html").is_file()
-    pages = "".join((left / p).read_text() for p in files(left) if p.suffix == ".html")
-    assert "Do ta shqyrtojmë" in pages
-    assert _differences(left, right) == []
-
-    # The restored database holds every row (the audit log included), not only the site.
     restored_engine = make_engine(restored.database_url)
     try:
+        for where, system, db in ((original_site, settings, engine),
+                                  (restored_site, restored, restored_engine)):
+            report = publish(db, system, where)
+            assert (report.total, report.newly_published) == (3, 0)
+
+        left, right = _tree(original_site), _tree(restored_site)
+        assert (left / "index.html").is_file()
+        pages = "".join((left / p).read_text() for p in files(left) if p.suffix == ".html")
+        assert "Do ta shqyrtojmë" in pages
+        assert _differences(left, right) == []
+
+        # The restored database holds every row (the audit log included), not only the site.
         for table in ("comment", "inbound_message", "moderation_event", "app_user", "response"):
             counts = []
             for db in (engine, restored_engine):
