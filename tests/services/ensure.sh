@@ -20,6 +20,23 @@ if ! command -v dovecot >/dev/null; then
   fi
 fi
 
+# nginx, to serve a published site with deploy/nginx-site.conf (started by the test, on
+# its own port; the package's own service is never started).
+if ! command -v nginx >/dev/null && ! [ -x /usr/sbin/nginx ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing nginx"
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d.ogp && chmod +x /usr/sbin/policy-rc.d.ogp
+    [ -e /usr/sbin/policy-rc.d ] || cp /usr/sbin/policy-rc.d.ogp /usr/sbin/policy-rc.d
+    (apt-get update -qq || true) >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null 2>&1 \
+      || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null
+    cmp -s /usr/sbin/policy-rc.d /usr/sbin/policy-rc.d.ogp && rm -f /usr/sbin/policy-rc.d
+    rm -f /usr/sbin/policy-rc.d.ogp
+  else
+    say "nginx is missing and cannot be installed here (need root and apt-get)" >&2
+  fi
+fi
+
 # Headless Chromium and its driver for the UI tests (Debian's, never a download).
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -51,4 +68,4 @@ if command -v pg_isready >/dev/null && ! pg_isready -h 127.0.0.1 -p 5432 -q; the
     for _ in $(seq 1 100); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 0.1; done
   fi
 fi
-say "chromium: $(command -v chromedriver || echo missing); dovecot: $(command -v dovecot || echo missing); redis: $(redis-cli ping 2>/dev/null || echo down); postgres: $(pg_isready -h 127.0.0.1 -p 5432 2>/dev/null || echo down)"
+say "nginx: $(command -v nginx || ls /usr/sbin/nginx 2>/dev/null || echo missing); chromium: $(command -v chromedriver || echo missing); dovecot: $(command -v dovecot || echo missing); redis: $(redis-cli ping 2>/dev/null || echo down); postgres: $(pg_isready -h 127.0.0.1 -p 5432 2>/dev/null || echo down)"
