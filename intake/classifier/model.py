@@ -23,6 +23,7 @@ from intake.classifier import text as textmod
 
 OFF_TOPIC = "off-topic"
 FORMAT = 1
+_WORD_CACHE = 200_000
 
 Floats = npt.NDArray[np.float32]
 
@@ -47,6 +48,8 @@ class Model:
     platt_a: Floats  # (columns,) calibrated p = sigmoid(a * decision + b)
     platt_b: Floats
     meta: dict[str, Any] = field(default_factory=dict)
+    _word_columns: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False,
+                                                       compare=False)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -54,34 +57,39 @@ class Model:
 
     # ------------------------------------------------------------ scoring
 
+    def _indices(self, word: str) -> tuple[int, ...]:
+        """The vocabulary columns of one normalised word's features (kept per model:
+        words repeat across messages far more than they vary)."""
+        found = self._word_columns.get(word)
+        if found is None:
+            vocab = self.vocabulary
+            found = tuple(vocab[f] for f in textmod.word_features(word) if f in vocab)
+            if len(self._word_columns) >= _WORD_CACHE:
+                self._word_columns.clear()
+            self._word_columns[word] = found
+        return found
+
     def score(self, text: str, explain: int = 5) -> Scored:
         pairs = textmod.word_pairs(text)
-        occurrences: list[tuple[int, int]] = []  # (feature column, word position)
-        vocab = self.vocabulary
-        for position, (normal, _) in enumerate(pairs):
-            for feature in textmod.word_features(normal):
-                index = vocab.get(feature)
-                if index is not None:
-                    occurrences.append((index, position))
-        columns = len(self.labels)
-        if not occurrences:
-            decision = self.bias.astype(np.float64)
-            return Scored(self._calibrate(decision), {})
-        counts = Counter(index for index, _ in occurrences)
+        word_counts = Counter(normal for normal, _ in pairs)
+        counts: dict[int, int] = {}
+        for word, times in word_counts.items():
+            for index in self._indices(word):
+                counts[index] = counts.get(index, 0) + times
+        if not counts:
+            return Scored(self._calibrate(self.bias.astype(np.float64)), {})
         indices = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
         tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
         values = (1.0 + np.log(tf)) * self.idf[indices]
         norm = float(np.sqrt(np.dot(values, values)))
         if norm > 0:
             values /= norm
-        rows = self.weights[indices]  # (unique features, columns)
-        contributions = rows * values[:, None]
+        contributions = self.weights[indices] * values[:, None]  # (unique features, columns)
         decision = contributions.sum(axis=0, dtype=np.float64) + self.bias
         probabilities = self._calibrate(decision)
         reasons: dict[str, tuple[str, ...]] = {}
         if explain:
-            reasons = self._reasons(pairs, occurrences, indices, tf, contributions, columns,
-                                    explain)
+            reasons = self._reasons(pairs, word_counts, indices, tf, contributions, explain)
         return Scored(probabilities, reasons)
 
     def _calibrate(self, decision: npt.NDArray[np.float64]) -> dict[str, float]:
@@ -89,35 +97,47 @@ class Model:
         probabilities = 1.0 / (1.0 + np.exp(-z))
         return {label: float(p) for label, p in zip(self.labels, probabilities, strict=True)}
 
-    def _reasons(self, pairs: list[tuple[str, str]], occurrences: list[tuple[int, int]],
+    def _reasons(self, pairs: list[tuple[str, str]], word_counts: Counter[str],
                  indices: npt.NDArray[np.int64], tf: Floats,
                  contributions: npt.NDArray[np.floating[Any]],
-                 columns: int, explain: int) -> dict[str, tuple[str, ...]]:
-        """Share each feature's contribution among the words it came from, then add the
-        shares up per distinct word (as the citizen wrote it)."""
-        position_of = {int(index): i for i, index in enumerate(indices)}
-        per_occurrence = contributions / tf[:, None]
-        by_word: dict[str, npt.NDArray[np.float64]] = {}
+                 explain: int) -> dict[str, tuple[str, ...]]:
+        """Share each feature's contribution among the word occurrences it came from,
+        then add the shares up per word stem ("sportel", "sporteli": one reason),
+        shown as the citizen first wrote it."""
+        row_of = {int(index): row for row, index in enumerate(indices)}
         written: dict[str, str] = {}
-        for index, position in occurrences:
-            normal, as_written = pairs[position]
-            if len(normal) < 3 and not normal.isdigit():
+        for normal, as_written in pairs:
+            written.setdefault(normal, as_written)
+        keys: dict[str, int] = {}
+        shown: list[str] = []
+        rows: list[int] = []
+        owners: list[int] = []
+        times: list[float] = []
+        for word, count in word_counts.items():
+            if len(word) < 3 and not word.isdigit():
                 continue  # "e", "te", "në": glue, not a reason a moderator can use
-            key = textmod.stem(normal)  # "sportel", "sporteli": one reason
-            total = by_word.get(key)
-            share = per_occurrence[position_of[index]].astype(np.float64)
-            by_word[key] = share if total is None else total + share
-            written.setdefault(key, as_written)
+            columns = self._indices(word)
+            if not columns:
+                continue
+            key = textmod.stem(word)
+            owner = keys.get(key)
+            if owner is None:
+                owner = keys[key] = len(shown)
+                shown.append(written[word])
+            for column in columns:
+                rows.append(row_of[column])
+                owners.append(owner)
+                times.append(count)
+        if not rows:
+            return {}
+        shares = (contributions[rows] / tf[rows, None]) * np.asarray(times)[:, None]
+        matrix = np.zeros((len(shown), contributions.shape[1]), dtype=np.float64)
+        np.add.at(matrix, np.asarray(owners), shares)
         reasons: dict[str, tuple[str, ...]] = {}
-        if not by_word:
-            return reasons
-        names = list(by_word)
-        matrix = np.vstack([by_word[name] for name in names])  # (words, columns)
-        for column in range(columns):
+        for column, label in enumerate(self.labels):
             weights = matrix[:, column]
             order = np.argsort(-weights, kind="stable")[:explain]
-            reasons[self.labels[column]] = tuple(
-                written[names[i]] for i in order if weights[i] > 0.0)
+            reasons[label] = tuple(shown[i] for i in order if weights[i] > 0.0)
         return reasons
 
     # ------------------------------------------------------------ storage

@@ -44,6 +44,7 @@ def fold(text: str) -> str:
     return _NON_WORD.sub(" ", stripped).strip()
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     if len(word) < 5 or word.isdigit():
         return word
@@ -70,9 +71,14 @@ def word_pairs(text: str) -> list[tuple[str, str]]:
     """``(normalised, as written)`` for each word, for explanations a reader recognises."""
     pairs: list[tuple[str, str]] = []
     for written in _WRITTEN_WORD.findall(text):
-        for part in fold(written).split():
-            pairs.append((normal_word(part), written))
+        for normal in _normal_parts(written):
+            pairs.append((normal, written))
     return pairs
+
+
+@lru_cache(maxsize=65536)
+def _normal_parts(written: str) -> tuple[str, ...]:
+    return tuple(normal_word(part) for part in fold(written).split())
 
 
 def tokens(text: str) -> list[str]:
