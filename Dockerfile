@@ -30,6 +30,7 @@ COPY --from=build /opt/ogp /opt/ogp
 ENV PATH=/opt/ogp/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    MPLCONFIGDIR=/tmp/matplotlib \
     OGP_SITE_DIR=/srv/site/current
 # /srv/site is the volume (a mount point: never renamed). publish writes its immutable
 # trees in /srv/site/.current.store/ and swaps the symlink /srv/site/current atomically.
