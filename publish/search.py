@@ -16,10 +16,10 @@ Decisions, measured here with Pagefind 1.5.2 on 2 cores (``bench/search.py``):
   language would double the time and size for the same words, and would run English
   stemming over Albanian text. Albanian has no Pagefind stemmer: words match as typed or
   by prefix, which suits a mixed Albanian and English corpus.
-- **Diacritics fold natively.** Pagefind >= 1.4 searches diacritic-insensitively by
+- **Diacritics fold natively.** Pagefind (1.5 here) searches diacritic-insensitively by
   default (``exactDiacritics: false``): "pergjegjshmeri" finds "përgjegjshmëri" and
-  "qeverisë" finds "qeverise", with exact spellings ranked first. No folded copy of the
-  text is indexed; ``tests/functional/test_search_browser.py`` holds Pagefind to it.
+  "llogaridhënie" finds "llogaridhenie". No folded copy of the text is indexed;
+  ``tests/functional/test_search_browser.py`` holds Pagefind to it, both ways.
 - **Staged HTML, not ``add_custom_record``.** The Python wrapper polls the indexer for one
   reply every 0.1 s, so records sent one by one cost 0.1 s each (100,000 comments: about
   three hours). Each record is written instead as a tiny HTML file into a temporary folder
@@ -33,7 +33,8 @@ Decisions, measured here with Pagefind 1.5.2 on 2 cores (``bench/search.py``):
   build when ``out_dir`` already holds it: new approvals rebuild one small segment;
   editing or withdrawing an old comment rebuilds its sealed segment; every 10,000
   comments the newest block is sealed (its small segments merged into one) once.
-  ``pagefind/segments.json`` lists the segments (at most 10 + 10 at 100,000 comments);
+  ``pagefind/segments.json`` lists the segments (one per 10,000 reference numbers plus
+  at most 10 recent ones);
   ``search.js`` loads the first and merges the others (Pagefind's ``mergeIndex``).
 """
 
@@ -178,11 +179,14 @@ class _Segment:
 def build_search_index(records: Iterable[SearchRecord], out_dir: Path, *,
                        segment_size: int = SEGMENT_SIZE,
                        recent_size: int = RECENT_SEGMENT_SIZE,
+                       previous_dir: Path | None = None,
                        workers: int | None = None) -> SearchIndexReport:
     """Write the index of ``records`` to ``out_dir`` (``<site>/pagefind``).
 
     A segment whose fingerprint matches ``out_dir/segments.json`` from an earlier build
-    is kept as it is; the others are rebuilt, and segments with no records left are
+    is kept as it is; else one matching ``previous_dir/segments.json`` (the index of the
+    site being replaced, for a publish into a new folder) is hard-linked from there (copied
+    across file systems); the others are rebuilt, and segments with no records left are
     removed. ``workers`` indexers run at once (default: one per core)."""
     started = time.perf_counter()
     listed = list(records)
@@ -192,13 +196,18 @@ def build_search_index(records: Iterable[SearchRecord], out_dir: Path, *,
         by_segment[segment_of(record.number, newest, segment_size, recent_size)].append(record)
     out_dir.mkdir(parents=True, exist_ok=True)
     previous = _read_manifest(out_dir)
+    older = _read_manifest(previous_dir) if previous_dir is not None else {}
     plan: list[_Segment] = []
     for name in sorted(by_segment, key=_order):
         chunk = by_segment[name]
         digest = fingerprint(chunk)
-        kept = previous.get(name)
-        if kept and kept[0] == digest and (out_dir / name / "pagefind.js").is_file():
-            plan.append(_Segment(name, chunk, digest, rebuild=False, bytes=kept[1]))
+        here, there = previous.get(name), older.get(name)
+        if here and here[0] == digest and (out_dir / name / "pagefind.js").is_file():
+            plan.append(_Segment(name, chunk, digest, rebuild=False, bytes=here[1]))
+        elif (there and there[0] == digest and previous_dir is not None
+              and (previous_dir / name / "pagefind.js").is_file()):
+            _link_tree(previous_dir / name, out_dir / name)
+            plan.append(_Segment(name, chunk, digest, rebuild=False, bytes=there[1]))
         else:
             plan.append(_Segment(name, chunk, digest, rebuild=True))
     for name in set(previous) - set(by_segment):
@@ -215,6 +224,17 @@ def build_search_index(records: Iterable[SearchRecord], out_dir: Path, *,
         segments=tuple(SegmentReport(s.name, len(s.records), s.fingerprint, s.rebuild,
                                      s.bytes) for s in plan),
         seconds=time.perf_counter() - started)
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, copy_function=link)
 
 
 def _read_manifest(out_dir: Path) -> dict[str, tuple[str, int]]:

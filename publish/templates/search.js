@@ -18,6 +18,7 @@
 const TEXT = {
   sq: {
     results: (n) => (n === 1 ? "1 rezultat" : `${n} rezultate`),
+    firstOnly: (n) => `, shfaqen ${n} të parat`,
     searching: "Duke kërkuar…",
     empty: "Shkruani një fjalë për të kërkuar.",
     failed: "Kërkimi nuk u ngarkua. Provoni përsëri më vonë.",
@@ -26,6 +27,7 @@ const TEXT = {
   },
   en: {
     results: (n) => (n === 1 ? "1 result" : `${n} results`),
+    firstOnly: (n) => `, showing the first ${n}`,
     searching: "Searching…",
     empty: "Type a word to search.",
     failed: "Search could not be loaded. Please try again later.",
@@ -100,7 +102,7 @@ let loading = null;
 
 // A worker refused by the CSP (no 'wasm-unsafe-eval') leaves Pagefind waiting forever:
 // give up after a while and say so, rather than "Searching…" for ever.
-const LOAD_TIMEOUT_MS = 20000;
+const LOAD_TIMEOUT_MS = 30000;
 
 function pagefindOnce() {
   if (!loading) {
@@ -164,7 +166,8 @@ async function runSearch(query, current) {
   const items = await Promise.all(found.results.slice(0, PAGE_SIZE).map((r) => r.data()));
   if (!current()) return;
   list.replaceChildren(...items.map(render));
-  say(text.results(found.results.length));
+  const total = found.results.length;
+  say(text.results(total) + (total > items.length ? text.firstOnly(items.length) : ""));
 }
 
 function start() {

@@ -126,6 +126,22 @@ def test_republish_rebuilds_only_the_segment_that_changed(tmp_path: Path) -> Non
     assert sorted(p.name for p in out.iterdir()) == ["seg-0-0", "segments.json"]
 
 
+def test_a_new_site_folder_reuses_the_previous_sites_segments(tmp_path: Path) -> None:
+    old = tmp_path / "old" / "pagefind"
+    build_search_index(RECORDS, old, segment_size=1000, recent_size=100)
+    new = tmp_path / "new" / "pagefind"
+    changed = [*RECORDS[:3], replace(RECORDS[3], content="Teksti u ndryshua.")]
+    report = build_search_index(changed, new, segment_size=1000, recent_size=100,
+                                previous_dir=old)
+    assert [(s.name, s.rebuilt) for s in report.segments] == [
+        ("seg-0", False), ("seg-1-2", True)]
+    kept = new / "seg-0" / "pagefind-entry.json"
+    assert kept.stat().st_ino == (old / "seg-0" / "pagefind-entry.json").stat().st_ino
+    # The old site is untouched: its changed segment still holds the old text.
+    assert (old / "seg-1-2").is_dir()
+    assert build_search_index(changed, new, segment_size=1000, recent_size=100).rebuilt == 0
+
+
 @pytest.mark.parametrize(("language", "label"), [("sq", "Kërko"), ("en", "Search")])
 def test_search_body_has_the_form_the_script_reads(language: str, label: str) -> None:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
