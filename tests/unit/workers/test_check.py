@@ -43,6 +43,7 @@ def _lines(output: str) -> dict[str, str]:
     return found
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # as in production
 def test_a_ready_deployment_passes_every_check_and_sends_nothing(
         settings: Settings, dovecot: Dovecot, imap_user: str, redis_url: str) -> None:
     configured = derive(dovecot.settings_for(settings, imap_user, security="tls"),
