@@ -14,7 +14,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 
 from config.settings import Settings
+from intake.receipts import reference_for
+from publish.urls import comment_page, in_language
 from tests.conftest import CLI, free_port, run_cli, settings_env, wait_until
 from tests.functional.smtp_sink import SmtpSink, running_sink
 from tests.functional.test_browser import _up
@@ -48,6 +50,8 @@ class Consultation:
     sink: SmtpSink
     # Citizen's address -> comment id.
     comments: dict[str, int]
+    # Citizen's address -> the reference number on the receipt (the comment page's name).
+    references: dict[str, str] = field(default_factory=dict)
 
     def cli(self, settings: Settings, *args: str) -> str:
         result = run_cli(settings, *args, **self.env)
@@ -85,11 +89,14 @@ def consultation(settings: Settings, start_process: object,
             added = run_cli(settings, "users", "add", name, "--role", role, "--password-stdin",
                             stdin=PASSWORD + "\n")
             assert added.returncode == 0, added.stderr
-        by_subject = {str(item["subject"]): int(str(item["id"]))
-                      for item in found.queue(settings).values()}
+        queue = found.queue(settings)
+        by_subject = {str(item["subject"]): int(str(item["id"])) for item in queue.values()}
         found.comments = {
             address: by_subject[f"Pronarët përfitues ({address.split('@')[0].title()})"]
             for address in CITIZENS}
+        found.references = {
+            address: reference_for(int(str(queue[comment_id]["inbound_id"])))
+            for address, comment_id in found.comments.items()}
         ids = [found.comments[address] for address in CITIZENS]
         found.cli(settings, "approve", str(ids[0]), str(ids[1]), "--as", "mira")
         found.cli(settings, "publish")
@@ -101,14 +108,20 @@ def consultation(settings: Settings, start_process: object,
         yield found
 
 
-def public_article(browser: WebDriver, link: str, comment_id: int) -> str:
-    """The text of the comment's article on the public page the link names."""
-    # From elsewhere: the same URL with its #fragment again would not reload the page.
+def public_article(browser: WebDriver, link: str, reference: str) -> str:
+    """The text of the comment's article on the public page the link names (its own page)."""
     browser.get("about:blank")
     browser.get(link)
-    article = browser.find_element(By.ID, f"comment-{comment_id}")
+    article = browser.find_element(By.CSS_SELECTOR, "article.comment")
     assert article.is_displayed()
+    assert reference in article.text
     return str(article.text)
+
+
+def in_english(link: str) -> str:
+    """The same page in English (the language switcher's target)."""
+    base, _, path = link.partition("/site/")
+    return f"{base}/site/{in_language(path, 'en')}"
 
 
 def test_one_response_for_three_comments_published_notified_once_and_edited(
@@ -160,27 +173,33 @@ def test_one_response_for_three_comments_published_notified_once_and_edited(
         found = re.findall(rf"{re.escape(c.base)}/site/\S+", text)
         assert len(found) == 2
         assert found[0] == found[1]  # the same link in each language
-        assert found[0].endswith(f"#comment-{answered[address]}")
+        # The comment's own page: its permalink, by the reference number on the receipt.
+        assert found[0] == f"{c.base}/site/{comment_page('sq', c.references[address])}"
         links[address] = found[0]
         assert LINK in albanian
         assert LINK in english
 
-    # The link in each notice leads to the public page showing the response beside the comment.
+    # The link in each notice leads to the comment's page, showing the response with it:
+    # in Albanian, and in English on the same page in English.
     reader = browsers()
-    for address, comment_id in answered.items():
-        article = public_article(reader, links[address], comment_id)
-        section = reader.find_element(By.ID, f"response-{comment_id}")
+    for address in answered:
+        article = public_article(reader, links[address], c.references[address])
+        section = reader.find_element(By.CSS_SELECTOR, "section.response")
         assert section.is_displayed()
-        assert "Përgjigja e arsyetuar / Reasoned response" in article
-        assert "U pranua pjesërisht / Partly adopted" in article
+        assert section.get_attribute("data-outcome") == "partly-adopted"
+        assert "Përgjigja e arsyetuar" in article
+        assert "U pranua pjesërisht" in article
         assert SQ in article
-        assert EN in article
         link = section.find_element(By.CSS_SELECTOR, "a")
         assert link.get_attribute("href") == LINK
+        article = public_article(reader, in_english(links[address]), c.references[address])
+        assert "Reasoned response" in article
+        assert "Partly adopted" in article
+        assert EN in article
     # A published comment without a response shows none.
-    pages = [page.read_text(encoding="utf-8") for page in settings.site_dir.glob("*.html")]
-    assert any(f'id="comment-{erion}"' in page for page in pages)
-    assert not any(f'id="response-{erion}"' in page for page in pages)
+    page = settings.site_dir / comment_page("sq", c.references["erion@example.org"])
+    assert 'class="comment"' in page.read_text(encoding="utf-8")
+    assert 'class="response"' not in page.read_text(encoding="utf-8")
 
     # Edit the response on a comment's page: one edit for all three, with history.
     sara.get(f"{c.base}/comments/{arta}")
@@ -216,6 +235,10 @@ def test_one_response_for_three_comments_published_notified_once_and_edited(
     assert sorted((n["comment_id"], n["kind"], n["status"]) for n in notices) == sorted(
         (i, "response", "sent") for i in answered.values())
     # ...while the site shows the edit.
-    article = public_article(reader, links["drita@example.org"], drita)
-    assert EDITED_EN in article
-    assert "U pranua / Adopted" in article
+    drita_page, drita_ref = links["drita@example.org"], c.references["drita@example.org"]
+    public_article(reader, drita_page, drita_ref)
+    outcome = reader.find_element(By.CSS_SELECTOR, "section.response .outcome")
+    assert outcome.text == "U pranua"
+    assert EDITED_EN in public_article(reader, in_english(drita_page), drita_ref)
+    outcome = reader.find_element(By.CSS_SELECTOR, "section.response .outcome")
+    assert outcome.text == "Adopted"

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from starlette.exceptions import StarletteDeprecationWarning
 
 from config.settings import Settings
+from intake.receipts import reference_for
 from intake.store import RawMessage, store_raw_batch
 from moderation.db import session_scope
 from moderation.models import (
@@ -31,6 +32,7 @@ from moderation.models import (
     utcnow,
 )
 from moderation.users import add_user
+from publish.urls import comment_page
 from tests.conftest import derive, run_cli
 from tests.functional.helpers import log_in
 from tests.functional.smtp_sink import Delivered, SmtpSink, running_sink
@@ -207,11 +209,14 @@ def test_a_publication_reaches_the_citizen_with_the_link(settings: Settings,
              if word.startswith("https://ogp.example.al/site/")]
     assert len(links) == 2  # once in each language
     assert links[0] == links[1]
-    assert links[0].endswith(f"#comment-{comment.id}")
-    # The page it points to exists and carries the anchor.
-    page = links[0].removeprefix("https://ogp.example.al/site/").split("#")[0]
+    # The comment's own page: its permalink, by the reference number on the receipt.
+    reference = reference_for(comment.inbound_id)
+    assert links[0] == f"https://ogp.example.al/site/{comment_page('sq', reference)}"
+    # The page it points to exists and shows the comment.
+    page = links[0].removeprefix("https://ogp.example.al/site/")
     html = (runtime.settings.site_dir / page).read_text(encoding="utf-8")
-    assert f'id="comment-{comment.id}"' in html
+    assert reference in html
+    assert "Të dhëna të hapura" in html
 
     # Publishing again sends nothing more.
     assert cmd_publish(runtime, build_parser().parse_args(["publish"])) == 0

@@ -38,7 +38,7 @@ from publish.evidence import (
     timeline_rows,
     unpack,
 )
-from publish.render import page_name
+from publish.urls import comment_page
 from tests.unit.factories import SQLITE_ONLY
 from tests.unit.publish.consultation import Consultation, build_consultation
 
@@ -143,10 +143,10 @@ def test_only_published_comments_are_in_comments(engine: Engine, archive: dict[s
     assert by_ref[consultation.ref("form")]["channel"] == "form"
     assert by_ref[consultation.ref("signed")]["response_outcome"] == "adopted"
     assert by_ref[consultation.ref("form")]["response_id"] is None
-    comment_id = consultation.published["signed"]
-    first = default_catalogue().label(str(by_ref[consultation.ref("signed")]["commitments"][0]))
-    assert by_ref[consultation.ref("signed")]["url"] == (
-        f"{SITE}{page_name(first)}#comment-{comment_id}")
+    # The comment's own page on the public site: its permalink, by reference number.
+    signed = consultation.ref("signed")
+    assert by_ref[signed]["url"] == f"{SITE}{comment_page('sq', signed)}"
+    assert by_ref[signed]["url"] == f"{SITE}sq/comments/000/{signed}.html"
 
     csv_refs = [line.split(",", 1)[0] for line in
                 archive["comments.csv"].decode().splitlines()[1:] if line.startswith("OGP-")]
@@ -282,7 +282,8 @@ def test_an_unknown_reason_code_reads_as_other_and_the_median_is_in_hours() -> N
 
 
 def test_csv_cells_cannot_run_as_formulas_but_json_keeps_the_text() -> None:
-    public = CommentPublic(id=1, subject="=HYPERLINK(\"http://x\")", display_html="<p>-1</p>",
+    public = CommentPublic(id=1, reference="OGP-000001", subject="=HYPERLINK(\"http://x\")",
+                           text="-1", display_html="<p>-1</p>",
                            language="sq", commitments=(), received_at=None,
                            published_at=NOW)
     data = EvidenceInput(default_catalogue(), "Europe/Tirane", SITE,
@@ -302,4 +303,11 @@ def test_the_public_digest_counts_only_published_comments(archive: dict[str, byt
     published = {row["reference"] for row in rows(archive, "comments.json")}
     assert digest["published"] == len(published)
     assert digest["rejected"] == 0
-    assert b"<svg" in archive["digest/digest.html"]
+    # One standalone file, as the archive's reader opens it: inline CSS and charts, and
+    # each quoted comment linked to its page on the public site.
+    html = archive["digest/digest.html"].decode("utf-8")
+    assert "<svg " in html
+    assert "<style>" in html
+    assert "<img" not in html
+    assert "<link" not in html
+    assert f'href="{SITE}sq/comments/' in html

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from config.catalogue import default_catalogue
 from config.settings import Settings
 from intake.receipts import reference_for
 from moderation.db import session_scope
@@ -28,12 +27,11 @@ from moderation.transitions import (
     NoticePolicy,
     TransitionError,
     approve,
-    commitments_of,
     mark_published,
     reject,
     undo,
 )
-from publish.render import page_name
+from publish.urls import comment_page
 from tests.conftest import derive
 from tests.unit.factories import SQLITE_ONLY, load_comment, make_comment
 from workers.notices import (
@@ -189,14 +187,14 @@ def test_a_publication_notice_links_to_the_comment_on_its_page(engine: Engine,
         comment = session.get(Comment, comment_id)
         assert comment is not None
         mark_published(session, [comment], "publisher", notices=POLICY)
-        first = commitments_of(session, comment_id)
+        reference = reference_for(comment.inbound_id)
     sender = Recorder()
     # Due at once: no undo window for a publication.
     assert send_due_notices(engine, notice_settings, sender) == 1
     [(message, _, _)] = sender.sent
-    catalogue = default_catalogue()
-    page = page_name(catalogue.label(first[0])) if first else page_name(catalogue.general)
-    link = f"https://ogp.example.al/site/{page}#comment-{comment_id}"
+    # The comment's own page: its permalink, by the reference number on the receipt.
+    link = f"https://ogp.example.al/site/{comment_page('sq', reference)}"
+    assert link == f"https://ogp.example.al/site/sq/comments/000/{reference}.html"
     assert link in message.get_content().split()
     assert "Komenti u botua / Your comment was published" in message["Subject"]
 

@@ -25,7 +25,7 @@ from workers.outgoing import (
 SENT_AT = datetime(2020, 9, 20, 10, 30, tzinfo=UTC)
 WORDS = "Komenti flet për zgjedhjet vendore, jo për planin e veprimit."
 REASON = rejection_text(RejectCode.OFF_TOPIC, WORDS)
-LINK = "https://ogp.example.al/site/commitment-4.html#comment-17"
+LINK = "https://ogp.example.al/site/sq/comments/000/OGP-000017.html"
 
 
 def rejected(**changes: object) -> NoticeContent:
@@ -167,9 +167,11 @@ def test_a_rejection_without_a_reason_or_a_publication_without_a_link_is_refused
         build_notice(published(link=""))
 
 
-def test_the_link_points_at_the_comment_anchor() -> None:
-    assert comment_link("https://ogp.example.al/site/", "commitment-4.html", 17) == LINK
-    assert comment_link("https://ogp.example.al/site", "commitment-4.html", 17) == LINK
+def test_the_link_is_the_comments_own_page() -> None:
+    assert comment_link("https://ogp.example.al/site/", "OGP-000017") == LINK
+    assert comment_link("https://ogp.example.al/site", "OGP-000017") == LINK
+    assert comment_link("https://ogp.example.al/site", "OGP-123456") == (
+        "https://ogp.example.al/site/sq/comments/123/OGP-123456.html")
 
 
 def test_templates_are_plain_text_not_html() -> None:

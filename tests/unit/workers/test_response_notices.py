@@ -16,9 +16,9 @@ from intake.receipts import reference_for
 from moderation.db import session_scope
 from moderation.models import Comment, CommentStatus, DecisionNotice, NoticeKind, NoticeStatus
 from moderation.responses import edit_response, respond
-from moderation.transitions import NoticePolicy, approve, commitments_of
-from publish.render import page_name
+from moderation.transitions import NoticePolicy, approve
 from publish.site import publish_site
+from publish.urls import comment_page
 from tests.conftest import derive
 from tests.unit.factories import load_comment, make_comment
 from tests.unit.workers.test_notices import Recorder
@@ -83,15 +83,14 @@ def test_the_citizen_gets_the_response_once_with_the_link(engine: Engine,
     assert f"    {SQ}" in albanian
     assert "Outcome: Partly adopted" in english
     assert f"    {EN}" in english
-    with Session(engine) as session:
-        first = commitments_of(session, comment_id)
-    page = page_name(CATALOGUE.label(first[0])) if first else page_name(CATALOGUE.general)
-    link = f"https://ogp.example.al/site/{page}#comment-{comment_id}"
+    # The comment's own page: its permalink, by the reference number on the receipt.
+    page = comment_page("sq", reference_for(comment.inbound_id))
+    link = f"https://ogp.example.al/site/{page}"
     assert message.get_content().split().count(link) == 2  # once in each language
     assert message.get_content().split().count(LINK) == 2
-    # The page the link names shows the response beside the comment.
+    # The page the link names shows the response with the comment.
     html = (site / page).read_text(encoding="utf-8")
-    assert f'id="response-{comment_id}" data-outcome="partly-adopted"' in html
+    assert 'data-outcome="partly-adopted"' in html
 
     # An edit, a second publish and another send: nothing more for the citizen.
     with session_scope(engine) as session:
@@ -137,9 +136,10 @@ def test_switched_off_nothing_is_planned(engine: Engine, tmp_path: Path) -> None
         respond(session, [comment_id], "noted", "Faleminderit.", "", None, "sara")
     assert publish(engine, tmp_path / "site", NoticePolicy()) == 0
     assert response_notices(engine) == []
-    # The site shows the response all the same.
-    assert any(f'id="response-{comment_id}"' in page.read_text(encoding="utf-8")
-               for page in (tmp_path / "site").glob("*.html"))
+    # The site shows the response all the same, on the comment's page.
+    reference = reference_for(load_comment(engine, comment_id).inbound_id)
+    page = tmp_path / "site" / comment_page("sq", reference)
+    assert 'data-outcome="noted"' in page.read_text(encoding="utf-8")
 
 
 def test_a_comment_no_longer_on_the_site_is_not_told(engine: Engine, notice_settings: Settings,
@@ -179,7 +179,7 @@ def test_a_response_notice_needs_the_response_and_the_link() -> None:
     base = NoticeContent(kind=NoticeKind.RESPONSE, to="ana@example.org",
                          mail_from="feedback@ogp.example.al", reference="OGP-000001",
                          sent_at=datetime(2020, 10, 1, tzinfo=UTC),
-                         link="https://ogp.example.al/site/general.html#comment-1")
+                         link="https://ogp.example.al/site/sq/comments/000/OGP-000001.html")
     with pytest.raises(ValueError, match="must carry the response"):
         build_notice(base)
     words = ResponseWords("U mor në dijeni", "Noted", "Faleminderit.", "", None)
