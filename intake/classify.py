@@ -127,9 +127,16 @@ class Classifier:
         scores = {label: round(value, 4) for label, value in p.items()}
         ranked = sorted((label for label in p if label != OFF_TOPIC),
                         key=lambda label: (-p[label], label))
-        # Off-topic only when no label fits either: a message that clearly names a
-        # commitment's subject is feedback, however personal its tone.
-        if off_topic >= 0.5 and p[ranked[0]] < self.threshold:
+        top = p[ranked[0]]
+        # The catalogue-only model: off-topic only when no label fits either (a message
+        # that clearly names a commitment's subject is feedback, however personal its
+        # tone). A trained model may have learnt, on moderators' examples, that "more
+        # likely off-topic than any label" decides better (``train.OFF_TOPIC_RULES``).
+        if self.model.meta.get("off_topic_rule") == "relative":
+            off = off_topic > top
+        else:
+            off = off_topic >= 0.5 and top < self.threshold
+        if off:
             return Classification(
                 labels=(), spam=True, aspect="general", confidence=round(off_topic, 4),
                 low_confidence=off_topic < self.low_confidence_below,

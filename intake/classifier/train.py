@@ -157,6 +157,32 @@ def _platt(decisions: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return a, b
 
 
+# How off-topic is decided (``intake.classify``): "absolute" (its probability reaches one
+# half and no label's does) or "relative" (it is more likely than the best label).
+OFF_TOPIC_RULES = ("absolute", "relative")
+_MIN_RULE_EXAMPLES = 5
+
+
+def _off_topic_rule(decisions: np.ndarray, y: np.ndarray, platt_a: np.ndarray,
+                    platt_b: np.ndarray, is_example: list[bool]) -> str:
+    """The rule that does better on the moderators' examples, judged on out-of-fold
+    probabilities. The catalogue's fragments cannot judge it (they are not messages):
+    without enough examples of both kinds the rule stays "absolute"."""
+    rows = np.flatnonzero(is_example)
+    off = y[rows, -1]
+    if off.sum() < _MIN_RULE_EXAMPLES or (1 - off).sum() < _MIN_RULE_EXAMPLES:
+        return "absolute"
+    p = 1.0 / (1.0 + np.exp(-(platt_a * decisions[rows] + platt_b)))
+    p_off, p_top = p[:, -1], p[:, :-1].max(axis=1)
+    said = {"absolute": (p_off >= 0.5) & (p_top < 0.5), "relative": p_off > p_top}
+
+    def f1(guess: np.ndarray) -> float:
+        tp = float((guess & (off == 1)).sum())
+        return 2 * tp / (float(guess.sum()) + float(off.sum()))
+
+    return "relative" if f1(said["relative"]) > f1(said["absolute"]) else "absolute"
+
+
 def fit(catalogue: Catalogue, examples: Sequence[Example], version: str,
         meta: dict[str, object] | None = None) -> Model:
     """The catalogue's documents plus ``examples``, one logistic regression per column,
@@ -181,12 +207,14 @@ def fit(catalogue: Catalogue, examples: Sequence[Example], version: str,
                                             weights[train])
         decisions[test] = _weigh(raw[test], fold_idf) @ fold_coef + fold_bias
     platt_a, platt_b = _platt(decisions, y)
+    meta = {**(meta or {}), "off_topic_rule": _off_topic_rule(
+        decisions, y, platt_a, platt_b, [e.weight == EXAMPLE_WEIGHT for e in data])}
     return Model(
         version=version, labels=columns, vocabulary=vocabulary,
         idf=idf.astype(np.float32),
         weights=np.ascontiguousarray(coef, dtype=np.float32),
         bias=bias.astype(np.float32), platt_a=platt_a.astype(np.float32),
-        platt_b=platt_b.astype(np.float32), meta=dict(meta or {}))
+        platt_b=platt_b.astype(np.float32), meta=meta)
 
 
 @dataclass(frozen=True)
