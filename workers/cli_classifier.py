@@ -17,8 +17,10 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TextIO
 
+from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from intake.classifier import store
@@ -90,10 +92,14 @@ def _classifier(runtime: Runtime, which: str | None) -> Classifier:
     floor = runtime.settings.classifier_low_confidence
     if which == "catalogue":
         return Classifier(runtime.catalogue, catalogue_model(runtime.catalogue), floor)
-    try:
-        current = schema_is_current(runtime.engine)
-    except Exception:  # no database at all: the catalogue-only model still works
-        current = False
+    current = False
+    url = make_url(runtime.settings.database_url)
+    # Looking into an SQLite file that is not there would create it: no file, no model.
+    if not runtime.settings.is_sqlite or Path(url.database or "").is_file():
+        try:
+            current = schema_is_current(runtime.engine)
+        except Exception:  # no database at all: the catalogue-only model still works
+            current = False
     if which is None:
         if not current:
             return Classifier(runtime.catalogue, catalogue_model(runtime.catalogue), floor)
