@@ -138,7 +138,7 @@ def generate(engine: Engine) -> Consultation:
             session.add(ResponseComment(comment_id=row.id or 0, response_id=response.id or 0))
         return Consultation(
             reference_with_diacritics=urls.reference_number(inbound[7].id or 0),
-            answered_reference=urls.reference_number(answered[0].inbound_id))
+            answered_reference=urls.reference_number(answered[1].inbound_id))
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
