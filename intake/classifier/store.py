@@ -106,6 +106,10 @@ def training_examples(session: Session) -> list[Example]:
     examples: dict[int, Example] = {}
     for comment, example in labelled:
         labels = tuple(c for c in example.commitments.split(",") if c)
+        if not labels and example.source != "reclassify":
+            # Approved while it had no commitment (classified off-topic, not corrected):
+            # about the plan, but nobody said which part; it teaches nothing safe.
+            continue
         examples[comment.id or 0] = Example(join(comment.subject, comment.text), labels,
                                             f"comment:{comment.id}")
     rejected = session.exec(

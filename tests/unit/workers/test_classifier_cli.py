@@ -145,9 +145,19 @@ def test_rejections_as_not_about_the_plan_and_erased_comments(engine: Engine) ->
         session.add_all([spam, erased])
         session.add(LabelledExample(comment_id=erased_id, commitments="6", source="approve",
                                     actor=MODERATOR))
+    # Approved with no commitment: about the plan, but which part is unknown.
+    approved_id = make_comment(engine, text="Diçka për planin.")
+    # Unticked everything: about none of the plan.
+    none_id = make_comment(engine, text="Diçka tjetër.")
+    with session_scope(engine) as session:
+        session.add(LabelledExample(comment_id=approved_id, commitments="", source="approve",
+                                    actor=MODERATOR))
+        session.add(LabelledExample(comment_id=none_id, commitments="", source="reclassify",
+                                    actor=MODERATOR))
     with Session(engine) as session:
         examples = store.training_examples(session)
-    assert [(e.group, e.labels) for e in examples] == [(f"comment:{spam_id}", ())]
+    assert [(e.group, e.labels) for e in examples] == [(f"comment:{spam_id}", ()),
+                                                       (f"comment:{none_id}", ())]
 
 
 @SQLITE_ONLY
