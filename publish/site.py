@@ -37,10 +37,10 @@ from moderation.responses import plan_response_notices, responses_by_comment
 from moderation.transitions import NoticePolicy, mark_published
 from publish import urls
 from publish.digest_site import record_files
-from publish.opendata import comments_csv, comments_json, datapackage
+from publish.opendata import datapackage
 from publish.plan import Entry, SitePlan, plan_site
 from publish.render import SiteOptions, SiteRenderer, render_version
-from publish.search import SearchRecord, build_search_index, record_for
+from publish.segments import SegmentedOutputs, segments_of
 from publish.store import SiteStore, StoreError
 
 __all__ = ["PublishReport", "StoreError", "publish_site", "publish_with_settings"]
@@ -118,31 +118,28 @@ def _digest(*parts: object) -> str:
 
 
 class _Site:
-    """The pages of one run: planned pages, generated files, and the search index."""
+    """The pages of one run: planned pages, generated files, and the comments they show."""
 
     def __init__(self, session: Session, catalogue: Catalogue, options: SiteOptions,
-                 plan: SitePlan, version: str, extra: Mapping[str, bytes],
-                 search_dir: Path) -> None:
+                 plan: SitePlan, extra: Mapping[str, bytes]) -> None:
         self.session = session
         self.catalogue = catalogue
         self.plan = plan
         self.renderer = SiteRenderer(catalogue, options)
         self.extra = dict(extra)
-        self.search_dir = search_dir
-        everything = sorted((entry.id, entry.fingerprint) for entry in plan.entries.values())
-        self.data_key = _digest(version, "data", everything)
         self.public: dict[int, CommentPublic] = {}
         self.keys = plan.keys()
-        for path, content in self.extra.items():
-            self.keys[path] = hashlib.sha256(content).hexdigest()[:32]
-        for path in (urls.DATA_CSV, urls.DATA_JSON, urls.DATA_PACKAGE):
-            self.keys[path] = self.data_key
+        self.add(self.extra)
+        self.keys[urls.DATA_PACKAGE] = plan.pages[urls.STYLESHEET].key  # the render version
 
-    def load(self, changed: set[str]) -> None:
+    def add(self, files: Mapping[str, bytes]) -> None:
+        for path, content in files.items():
+            self.extra[path] = content
+            self.keys[path] = hashlib.sha256(content).hexdigest()[:32]
+
+    def load(self, changed: set[str], more: Iterable[int] = ()) -> None:
         """Load, in bulk, the public view of every comment a changed page shows."""
-        needed: set[int] = set()
-        if changed & {urls.DATA_CSV, urls.DATA_JSON, urls.DATA_PACKAGE}:
-            needed.update(self.plan.entries)
+        needed = set(more)
         for path in changed:
             page = self.plan.pages.get(path)
             if page is not None:
@@ -150,33 +147,12 @@ class _Site:
         missing = needed - set(self.public)
         self.public.update(load_public(self.session, missing))
 
-    def add_search_index(self, files: Mapping[str, bytes]) -> None:
-        for path, content in files.items():
-            self.extra[path] = content
-            self.keys[path] = hashlib.sha256(content).hexdigest()[:32]
-
-    def ordered_public(self) -> list[CommentPublic]:
-        return [self.public[comment_id] for comment_id in self.plan.entries]
-
     def render(self, path: str) -> bytes:
         if path in self.extra:
             return self.extra[path]
-        if path == urls.DATA_CSV:
-            return comments_csv(self.ordered_public(), self.catalogue).encode()
-        if path == urls.DATA_JSON:
-            return comments_json(self.ordered_public(), self.catalogue).encode()
         if path == urls.DATA_PACKAGE:
             return datapackage(self.catalogue).encode()
         return self.renderer.render(path, self.plan.pages[path], self.plan, self.public)
-
-
-def _search_records(site: _Site) -> list[SearchRecord]:
-    return [record_for(public) for public in site.ordered_public()]
-
-
-def _search_files(folder: Path) -> dict[str, bytes]:
-    return {f"{urls.SEARCH_INDEX_DIR}/{path.relative_to(folder).as_posix()}": path.read_bytes()
-            for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
 def publish_site(
@@ -193,7 +169,7 @@ def publish_site(
     options = SiteOptions(contact_url=contact_url, site_url=site_url, time_zone=time_zone)
     store = SiteStore(out)
     with store.locked(), session_scope(engine) as session, \
-            tempfile.TemporaryDirectory(prefix="ogp-search-") as scratch:
+            tempfile.TemporaryDirectory(prefix="ogp-publish-") as scratch:
         now = utcnow()
         due = select(Comment).where(col(Comment.status) == CommentStatus.APPROVED)
         if settled_before is not None:
@@ -206,22 +182,15 @@ def publish_site(
         # Weekly digests and statistics count what this run publishes.
         records = {path: text.encode() for path, text in
                    record_files(session, catalogue, now, time_zone).items()}
-        site = _Site(session, catalogue, options, plan, version, records, Path(scratch))
-        search = store.previous_extra("search")
-        if search is not None and search.get("key") == site.data_key:
-            site.keys.update(search["files"])
-        changed = store.changed_pages(site.keys)
-        site.load(changed)
-        if search is None or search.get("key") != site.data_key or any(
-                path.startswith(f"{urls.SEARCH_INDEX_DIR}/") for path in changed):
-            site.load({urls.DATA_CSV})  # every comment
-            build_search_index(_search_records(site), Path(scratch) / "pagefind")
-            files = _search_files(Path(scratch) / "pagefind")
-            site.add_search_index(files)
-            store.remember_extra("search", {
-                "key": site.data_key,
-                "files": {path: site.keys[path] for path in files}})
+        site = _Site(session, catalogue, options, plan, records)
+        outputs = SegmentedOutputs(store, catalogue, site_url,
+                                   segments_of(plan.entries.values(), version), Path(scratch))
+        site.load(store.changed_pages(site.keys), more=outputs.comments_needed())
+        outputs.build(site.public)
+        site.keys.update(outputs.keys)
+        site.extra.update(outputs.files)
         written = store.publish(site.keys, site.render)
+        outputs.remember()
         answered = (plan_response_notices(
             session, {entry.id for entry in plan.entries.values() if entry.answered}, now)
             if notices is not None and notices.responses else 0)
