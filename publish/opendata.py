@@ -202,13 +202,18 @@ def neutralise(value: str) -> str:
     return FORMULA_GUARD + value if value.startswith(FORMULA_START) else value
 
 
-def comments_csv(comments: Sequence[CommentPublic], catalogue: Catalogue, *,
-                 site_url: str = "") -> str:
-    """RFC 4180 CSV (CRLF line ends, fields quoted when needed), a header row of
-    ``FIELD_NAMES``, one row per comment; empty cell for a missing value."""
+def csv_header() -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(FIELD_NAMES)
+    return buffer.getvalue()
+
+
+def csv_rows(comments: Sequence[CommentPublic], catalogue: Catalogue, *,
+             site_url: str = "") -> str:
+    """The CSV lines of ``comments`` without the header: a publisher may build the file
+    from parts it kept (``csv_header() + part + part ...``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(FIELD_NAMES)
     for record in rows(comments, catalogue, site_url=site_url):
         writer.writerow([
             "" if value is None else neutralise(value) if isinstance(value, str) else value
@@ -217,12 +222,30 @@ def comments_csv(comments: Sequence[CommentPublic], catalogue: Catalogue, *,
     return buffer.getvalue()
 
 
+def comments_csv(comments: Sequence[CommentPublic], catalogue: Catalogue, *,
+                 site_url: str = "") -> str:
+    """RFC 4180 CSV (CRLF line ends, fields quoted when needed), a header row of
+    ``FIELD_NAMES``, one row per comment; empty cell for a missing value."""
+    return csv_header() + csv_rows(comments, catalogue, site_url=site_url)
+
+
+def json_rows(comments: Sequence[CommentPublic], catalogue: Catalogue, *,
+              site_url: str = "") -> list[str]:
+    """One JSON object per comment, one line each (parts of ``json_array``)."""
+    return [json.dumps(record, ensure_ascii=False)
+            for record in rows(comments, catalogue, site_url=site_url)]
+
+
+def json_array(lines: Sequence[str]) -> str:
+    """A JSON array with one record per line: valid JSON, and easy to read line by line."""
+    return "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n"
+
+
 def comments_json(comments: Sequence[CommentPublic], catalogue: Catalogue, *,
                   site_url: str = "") -> str:
     """A JSON array of records (keys in ``FIELD_NAMES`` order, ``null`` for a missing
     value), one per comment, text as written."""
-    return json.dumps(rows(comments, catalogue, site_url=site_url), ensure_ascii=False,
-                      indent=1) + "\n"
+    return json_array(json_rows(comments, catalogue, site_url=site_url))
 
 
 def table_schema() -> dict[str, object]:

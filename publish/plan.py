@@ -131,10 +131,12 @@ def plan_site(catalogue: Catalogue, entries: Sequence[Entry], version: str) -> S
         pages[urls.feed(language)] = Page(
             PageKind.FEED, _key(version, "feed", language, _fingerprints(newest)), language,
             members=tuple(entry.id for entry in newest))
+        # The most numerous pages: a plain key, no hashing (the store compares keys as is).
+        prefix = f"{version}|{language}|"
         for entry in ordered:
             pages[urls.comment_page(language, entry.reference)] = Page(
-                PageKind.COMMENT, _key(version, "comment", language, entry.fingerprint,
-                                       entry.labels), language, members=(entry.id,))
+                PageKind.COMMENT, f"{prefix}{entry.fingerprint}|{','.join(entry.labels)}",
+                language, members=(entry.id,))
     pages[urls.ROOT_FEED] = Page(PageKind.FEED, pages[urls.feed("sq")].key, "sq",
                                  members=pages[urls.feed("sq")].members)
 

@@ -128,9 +128,12 @@ def segment_of(number: int, newest_block: int, size: int = SEGMENT_SIZE,
     return f"seg-{block}-{(number % size) // recent}"
 
 
-def _order(name: str) -> tuple[int, ...]:
+def segment_order(name: str) -> tuple[int, ...]:
     # Sealed segments first (the first one loaded is the most stable), then the recent.
     return tuple(int(part) for part in name.removeprefix("seg-").split("-"))
+
+
+_order = segment_order
 
 
 def record_for(comment: CommentPublic) -> SearchRecord:
@@ -246,13 +249,21 @@ def _read_manifest(out_dir: Path) -> dict[str, tuple[str, int]]:
         return {}
 
 
-def _write_manifest(out_dir: Path, segments: Sequence[_Segment]) -> None:
+def manifest_json(segments: Iterable[tuple[str, int, str, int]]) -> str:
+    """``segments.json``: (name, records, fingerprint, bytes) of each segment, in the order
+    ``search.js`` loads them."""
     data = {"format": FORMAT, "language": INDEX_LANGUAGE,
-            "segments": [{"name": s.name, "records": len(s.records),
-                          "fingerprint": s.fingerprint, "bytes": s.bytes}
-                         for s in sorted(segments, key=lambda s: _order(s.name))]}
+            "segments": [{"name": name, "records": records, "fingerprint": fingerprint,
+                          "bytes": size}
+                         for name, records, fingerprint, size in sorted(
+                             segments, key=lambda s: segment_order(s[0]))]}
+    return json.dumps(data, indent=1) + "\n"
+
+
+def _write_manifest(out_dir: Path, segments: Sequence[_Segment]) -> None:
     partial = out_dir / f".{MANIFEST}.new"
-    partial.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    partial.write_text(manifest_json((s.name, len(s.records), s.fingerprint, s.bytes)
+                                     for s in segments), encoding="utf-8")
     partial.replace(out_dir / MANIFEST)
 
 
@@ -264,6 +275,11 @@ def _index_segments(segments: Sequence[tuple[str, Sequence[SearchRecord]]], out_
         futures = {name: pool.submit(_stage_and_index, name, chunk, out_dir)
                    for name, chunk in segments}
         return {name: future.result() for name, future in futures.items()}
+
+
+def index_segment(name: str, records: Sequence[SearchRecord], out_dir: Path) -> int:
+    """Index one segment into ``out_dir/name``; its size in bytes."""
+    return _stage_and_index(name, records, out_dir)
 
 
 def _stage_and_index(name: str, records: Sequence[SearchRecord], out_dir: Path) -> int:

@@ -54,14 +54,15 @@ class DirState:
 class _Folder:
     files: dict[str, str] = field(default_factory=dict)  # name -> input key
     folders: dict[str, _Folder] = field(default_factory=dict)
+    _inputs: str | None = None
 
     def inputs_hash(self) -> str:
-        digest = hashlib.sha256()
-        for name in sorted(self.files):
-            digest.update(f"f\0{name}\0{self.files[name]}\n".encode())
-        for name in sorted(self.folders):
-            digest.update(f"d\0{name}\0{self.folders[name].inputs_hash()}\n".encode())
-        return digest.hexdigest()
+        if self._inputs is None:
+            lines = [f"f\0{name}\0{self.files[name]}" for name in sorted(self.files)]
+            lines += [f"d\0{name}\0{self.folders[name].inputs_hash()}"
+                      for name in sorted(self.folders)]
+            self._inputs = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+        return self._inputs
 
 
 @dataclass(frozen=True)
@@ -74,16 +75,26 @@ class WriteReport:
 
 def _tree(plans: Mapping[str, str]) -> _Folder:
     root = _Folder()
+    folders = {"": root}
+
+    def folder_of(path: str) -> _Folder:
+        found = folders.get(path)
+        if found is None:
+            parent, _, name = path.rpartition("/")
+            if name in ("", ".", ".."):
+                raise StoreError(f"{path!r} is not a folder name the site can hold")
+            found = folders[path] = folder_of(parent).folders.setdefault(name, _Folder())
+        return found
+
     for path, key in plans.items():
-        parts = path.split("/")
-        if any(part in ("", ".", "..") for part in parts) or parts == [MARKER]:
+        directory, _, name = path.rpartition("/")
+        if name in ("", ".", "..") or path == MARKER or path.startswith("/"):
             raise StoreError(f"{path!r} is not a page name the site can hold")
-        folder = root
-        for part in parts[:-1]:
-            folder = folder.folders.setdefault(part, _Folder())
-        if parts[-1] in folder.folders:
-            raise StoreError(f"{path!r} is both a page and a folder")
-        folder.files[parts[-1]] = key
+        folder_of(directory).files[name] = key
+    for path, folder in folders.items():
+        clash = set(folder.files) & set(folder.folders)
+        if clash:
+            raise StoreError(f"{path}/{clash.pop()} is both a page and a folder")
     return root
 
 
