@@ -16,19 +16,23 @@ import os
 import smtplib
 import socket
 import ssl
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from config.settings import Environment, MailSender, Settings
+from config.settings import Environment, MailSender, Settings, load_settings
 from moderation.db import schema_is_current
-from workers.runtime import Runtime
+
+if TYPE_CHECKING:
+    from workers.runtime import Runtime
 
 CONNECT_TIMEOUT_SECONDS = 10
 
@@ -250,10 +254,9 @@ def run_checks(settings: Settings, names: list[str] | None = None) -> list[Findi
     return [CHECKS[name](settings) for name in (names or list(CHECKS))]
 
 
-def cmd_check(runtime: Runtime, args: argparse.Namespace) -> int:
-    settings = runtime.settings
+def report(settings: Settings, only: list[str] | None) -> int:
     print(f"{'ok':<8} {'settings':<9} valid ({settings.environment.value})")
-    findings = run_checks(settings, args.only)
+    findings = run_checks(settings, only)
     for finding in findings:
         print(f"{finding.outcome.value:<8} {finding.check:<9} {finding.detail}", flush=True)
     problems = [f.check for f in findings if f.outcome is Outcome.PROBLEM]
@@ -264,7 +267,29 @@ def cmd_check(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(runtime: Runtime, args: argparse.Namespace) -> int:
+    return report(runtime.settings, args.only)
+
+
 def add_check_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--only", action="append", choices=list(CHECKS), metavar="CHECK",
                         help=f"run only this check (repeatable): {', '.join(CHECKS)}")
     return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m workers.cli_check``: the same checks without loading the whole command
+    line (the classifier, the web app); the stack's healthchecks run it every 30 s."""
+    parser = add_check_arguments(argparse.ArgumentParser(prog="python -m workers.cli_check"))
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ValueError as error:  # pydantic's ValidationError; `ogp-feedback check` says more
+        print(f"settings: {error.__class__.__name__}: run 'ogp-feedback check' for details",
+              file=sys.stderr)
+        return 2
+    return report(settings, args.only)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8,13 +8,23 @@ a port nobody listens on, a Redis that evicts, a database never initialised).
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from config.settings import Settings
-from tests.conftest import Dovecot, derive, free_port, run_cli, unavailable, wait_until
+from tests.conftest import (
+    Dovecot,
+    derive,
+    free_port,
+    run_cli,
+    settings_env,
+    unavailable,
+    wait_until,
+)
 from tests.functional.relay import running_relay
 from tests.unit.factories import SQLITE_ONLY
 
@@ -156,3 +166,20 @@ def test_a_secret_left_at_its_example_value_is_a_problem(settings: Settings) -> 
     assert _lines(result.stdout)["secrets"] == (
         "PROBLEM OGP_SECRET_KEY, OGP_SMTP_PASSWORD are still the example value from "
         ".env.example: set your own (openssl rand -base64 32)")
+
+
+@SQLITE_ONLY
+def test_the_light_healthcheck_entry_point_fails_when_the_broker_is_away(
+        settings: Settings) -> None:
+    """``python -m workers.cli_check``, what the stack's healthchecks run."""
+    closed = free_port()
+    env = settings_env(derive(settings, broker_url=f"redis://127.0.0.1:{closed}/0"))
+    probe = [sys.executable, "-m", "workers.cli_check", "--only", "database", "--only", "broker"]
+    result = subprocess.run(probe, env=env, capture_output=True, text=True, timeout=120,
+                            check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert _lines(result.stdout) == {
+        "settings": "ok valid (development)",
+        "database": f"ok {settings.database_url} answers; schema up to date",
+        "broker": f"PROBLEM nothing answers at 127.0.0.1:{closed}: is the service running, "
+                  "and is the port right?"}
