@@ -104,4 +104,5 @@ def test_this_venv_holds_exactly_the_locked_versions() -> None:
     assert installed == expected, (
         f"{sys.prefix} differs from requirements/test.txt: "
         f"missing or other version {sorted(set(expected.items()) - set(installed.items()))}, "
-        f"not locked {sorted(set(installed.items()) - set(expected.items()))}; run make install")
+        f"not locked {sorted(set(installed.items()) - set(expected.items()))}; run make install "
+        "(it adds and changes; 'make clean install' also removes what the lock dropped)")
