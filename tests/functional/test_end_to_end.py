@@ -99,7 +99,8 @@ def test_mail_to_published_site(settings: Settings, dovecot: Dovecot, imap_user:
 
     html = published_text(site)
     assert set(TOKEN.findall(html)) == {m.token for m in messages} - rejected_tokens
-    lowered = html.lower()
+    # The one script of the site is the search page's own module, from the site's assets.
+    lowered = html.lower().replace('<script type="module" src="../assets/search.js"></script>', "")
     for forbidden in ("<script", "onerror", "onclick", "javascript:", "alert("):
         assert forbidden not in lowered, forbidden
     assert "@example.org" not in html
