@@ -40,12 +40,12 @@ Decisions, measured here with Pagefind 1.5.2 on 2 cores (``bench/search.py``):
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import html
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 from collections import defaultdict
@@ -56,7 +56,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from pagefind.index import IndexConfig, PagefindIndex
+from pagefind.service import _must_get_executable
 
 from moderation.public import CommentPublic
 from publish import urls
@@ -292,15 +292,20 @@ def _stage_and_index(name: str, records: Sequence[SearchRecord], out_dir: Path) 
             (root / record.url).write_text(staged_html(record), encoding="utf-8")
         building = out_dir / f".{name}.new"
         shutil.rmtree(building, ignore_errors=True)
-        asyncio.run(_pagefind(root, building))
+        _pagefind(root, building)
     shutil.rmtree(target, ignore_errors=True)
     building.replace(target)
     return sum(path.stat().st_size for path in target.rglob("*") if path.is_file())
 
 
-async def _pagefind(site: Path, output: Path) -> None:
-    # ``force_language`` keeps one index even if a staged page were to say otherwise;
-    # the context manager writes the files to ``output_path`` on a clean exit.
-    config: IndexConfig = {"force_language": INDEX_LANGUAGE, "output_path": str(output)}
-    async with PagefindIndex(config) as index:
-        await index.add_directory(str(site))
+def _pagefind(site: Path, output: Path) -> None:
+    """Pagefind's own command line, waited for to the end: the Python service stops the
+    indexer as soon as it answers, which can leave files cut short. ``--force-language``
+    keeps one index even if a staged page were to say otherwise."""
+    done = subprocess.run(
+        [str(_must_get_executable()), "--site", str(site), "--output-path", str(output),
+         "--force-language", INDEX_LANGUAGE, "--quiet"],
+        capture_output=True, text=True, check=False, timeout=3600)
+    if done.returncode != 0:
+        raise RuntimeError(f"pagefind failed ({done.returncode}): "
+                           f"{(done.stderr or done.stdout).strip()[-2000:]}")
