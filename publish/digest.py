@@ -234,12 +234,19 @@ def _weeks(rows: Sequence[DigestRow], period: Period) -> tuple[Week, ...]:
                  for start in sorted(ids))
 
 
+def decision_hours(rows: Iterable[DigestRow]) -> list[float]:
+    """Hours from receipt to decision of each decided comment."""
+    return [((row.decided_at - row.received_at).total_seconds() / 3600)
+            for row in rows if row.status in DECIDED and row.decided_at is not None]
+
+
+def median_hours(hours: Sequence[float]) -> float | None:
+    return round(statistics.median(hours), 2) if hours else None
+
+
 def _median_hours(rows: Iterable[DigestRow]) -> tuple[Figure, float | None]:
     decided = [row for row in rows if row.status in DECIDED and row.decided_at is not None]
-    hours = [((row.decided_at - row.received_at).total_seconds() / 3600)
-             for row in decided if row.decided_at is not None]
-    return (Figure.of(row.id for row in decided),
-            round(statistics.median(hours), 2) if hours else None)
+    return Figure.of(row.id for row in decided), median_hours(decision_hours(decided))
 
 
 def excerpt(text: str, limit: int = 280) -> str:
@@ -362,4 +369,50 @@ def statistics_of(digest: Digest) -> Statistics:
         median_hours_to_decision=digest.median_hours_to_decision,
         response_coverage=digest.response_coverage,
         coverage_overall=digest.coverage_overall,
+    )
+
+
+def _merged_counts(parts: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for part in parts:
+        for name, count in part.items():
+            total[name] = total.get(name, 0) + count
+    return total
+
+
+def _merged_figures(parts: Iterable[Figure]) -> Figure:
+    return Figure.of(i for part in parts for i in part.comment_ids)
+
+
+def _merged_coverage(parts: Sequence[Coverage]) -> Coverage:
+    outcomes: dict[str, list[Figure]] = {}
+    for part in parts:
+        for name, figure in part.by_outcome.items():
+            outcomes.setdefault(name, []).append(figure)
+    return Coverage(published=_merged_figures(part.published for part in parts),
+                    responded=_merged_figures(part.responded for part in parts),
+                    by_outcome={name: _merged_figures(f) for name, f in outcomes.items()})
+
+
+def merge_statistics(parts: Sequence[tuple[Statistics, Sequence[float]]],
+                     catalogue: Catalogue) -> Statistics:
+    """The statistics of disjoint sets of comments (weeks), from each one's statistics and
+    decision hours: the same figures as ``statistics_of`` the digest of them all."""
+    nothing = Coverage(EMPTY, EMPTY, dict.fromkeys(OUTCOMES, EMPTY))
+    labels: dict[str, list[Coverage]] = {label.id: [nothing] for label in catalogue.labels}
+    for stats, _hours in parts:
+        for label, coverage in stats.response_coverage.items():
+            labels.setdefault(label, []).append(coverage)
+    hours = [h for _stats, part_hours in parts for h in part_hours]
+    return Statistics(
+        received=sum(stats.received for stats, _ in parts),
+        by_status=_merged_counts([dict.fromkeys(STATUSES, 0),
+                                  *(stats.by_status for stats, _ in parts)]),
+        rejected_by_reason=_merged_counts([dict.fromkeys(REASONS, 0),
+                                           *(stats.rejected_by_reason for stats, _ in parts)]),
+        decisions=len(hours),
+        median_hours_to_decision=median_hours(hours),
+        response_coverage={label: _merged_coverage(items) for label, items in labels.items()},
+        coverage_overall=_merged_coverage([nothing,
+                                           *(stats.coverage_overall for stats, _ in parts)]),
     )

@@ -12,14 +12,14 @@ No address, no author name, nothing from the raw message is ever selected.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from html import unescape
 from html.parser import HTMLParser
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Select, select
+from sqlalchemy import Date, Engine, Select, cast, func, select
 from sqlmodel import Session, col
 
 from config.catalogue import Catalogue
@@ -40,9 +40,13 @@ from publish.digest import (
     DigestRow,
     Period,
     QuoteText,
+    Statistics,
     build_digest,
+    decision_hours,
+    iso_week,
     quote_candidates,
     split_by_week,
+    statistics_of,
 )
 
 IN_CHUNK = 900  # ids per IN (...) list: well under every backend's limit on parameters
@@ -183,10 +187,19 @@ def load_digest(session: Session, catalogue: Catalogue, period: Period, generate
 
 
 def load_weekly_digests(session: Session, catalogue: Catalogue, period: Period,
-                        generated_at: datetime) -> list[Digest]:
-    """One public digest per week of receipt that has published comments, oldest first."""
+                        generated_at: datetime,
+                        only: Collection[date] | None = None) -> list[Digest]:
+    """One public digest per week of receipt that has published comments, oldest first.
+
+    ``only``: the Mondays of the weeks wanted (the others are neither read nor built)."""
+    if only is not None:
+        if not only:
+            return []
+        period = Period(min(only), max(only) + timedelta(days=6), period.zone)
     rows = load_rows(session, period, public_only=True)
     weeks = split_by_week(rows, period.zone)
+    if only is not None:
+        weeks = {monday: week_rows for monday, week_rows in weeks.items() if monday in only}
     wanted: set[int] = set()
     for week_rows in weeks.values():
         wanted |= candidate_ids(quote_candidates(week_rows, public=True))
@@ -197,6 +210,96 @@ def load_weekly_digests(session: Session, catalogue: Catalogue, period: Period,
         digests.append(build_digest(week_rows, texts, catalogue, week, generated_at,
                                     public=True))
     return digests
+
+
+def load_week_statistics(session: Session, catalogue: Catalogue, zone: tzinfo,
+                         generated_at: datetime, only: Collection[date],
+                         ) -> dict[date, tuple[Statistics, list[float]]]:
+    """Per week of receipt (its Monday, of those in ``only``), the statistics of all its
+    comments, every status, and their hours to a decision (``merge_statistics`` adds them up).
+    No text is read."""
+    if not only:
+        return {}
+    span = Period(min(only), max(only) + timedelta(days=6), zone)
+    parts = {}
+    for monday, rows in split_by_week(load_rows(session, span), zone).items():
+        if monday not in only:
+            continue
+        week = Period(monday, monday + timedelta(days=6), zone)
+        digest = build_digest(rows, {}, catalogue, week, generated_at)
+        parts[monday] = (statistics_of(digest), decision_hours(rows))
+    return parts
+
+
+# What a week's figures are made of, summed per (week, status): comments, their versions
+# (every moderator's change, edit or redaction bumps one), their commitments and their
+# responses (a response's edit bumps its version; a link added or removed changes a count).
+Tally = tuple[int, int, int, str, int, float, int, int, int, str]
+
+
+def _merge(a: Tally | None, b: Tally) -> Tally:
+    if a is None:
+        return b
+    sums = tuple(x + y for x, y in zip(a[:3], b[:3], strict=True))
+    middle = (a[4] + b[4], round(a[5] + b[5], 6), a[6] + b[6], a[7] + b[7], a[8] + b[8])
+    return (sums[0], sums[1], sums[2], max(a[3], b[3]), *middle, max(a[9], b[9]))
+
+
+def week_tallies(session: Session, zone: tzinfo) -> dict[tuple[date, str], Tally]:
+    """Per (Monday of the week of receipt in ``zone``, status): a tally that changes
+    whenever a comment of that week, its commitments or its responses change.
+
+    One statement. On PostgreSQL the weeks are grouped in the database; elsewhere (SQLite,
+    tests) per instant of receipt and merged here."""
+    connection = session.connection()
+    commitments = (select(col(CommentCommitment.comment_id).label("comment_id"),
+                          func.count().label("n"),
+                          func.sum(col(CommentCommitment.score)).label("score"),
+                          func.sum(func.length(col(CommentCommitment.commitment_id)))
+                          .label("chars"))
+                   .group_by(col(CommentCommitment.comment_id)).subquery())
+    responses = (select(col(ResponseComment.comment_id).label("comment_id"),
+                        func.count().label("n"),
+                        func.sum(col(Response.id)).label("ids"),
+                        func.sum(col(Response.version)).label("versions"),
+                        func.max(col(Response.updated_at)).label("updated"))
+                 .select_from(ResponseComment)
+                 .join(Response, col(Response.id) == col(ResponseComment.response_id))
+                 .group_by(col(ResponseComment.comment_id)).subquery())
+    postgres = connection.dialect.name == "postgresql"
+    received = col(InboundMessage.created_at)
+    key = (cast(func.date_trunc("week", func.timezone(str(zone), received)), Date)
+           if postgres else received)
+    statement = (
+        select(key.label("week"), col(Comment.status),
+               func.count(), func.sum(col(Comment.id)), func.sum(col(Comment.version)),
+               func.max(col(Comment.updated_at)),
+               func.coalesce(func.sum(commitments.c.n), 0),
+               func.coalesce(func.sum(commitments.c.score), 0.0),
+               func.coalesce(func.sum(commitments.c.chars), 0),
+               func.coalesce(func.sum(responses.c.ids), 0),
+               func.coalesce(func.sum(responses.c.versions), 0)
+               + func.coalesce(func.sum(responses.c.n), 0) * 1_000_003,
+               func.max(responses.c.updated))
+        .select_from(Comment)
+        .join(InboundMessage, col(InboundMessage.id) == col(Comment.inbound_id))
+        .outerjoin(commitments, commitments.c.comment_id == col(Comment.id))
+        .outerjoin(responses, responses.c.comment_id == col(Comment.id))
+        .group_by(key, col(Comment.status)))
+    tallies: dict[tuple[date, str], Tally] = {}
+    for (week, status, count, ids, versions, updated, labels, score, chars, answer_ids,
+         answers, answered) in connection.execute(statement):
+        if not postgres:
+            moment = week if isinstance(week, datetime) else datetime.fromisoformat(str(week))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            week = iso_week(moment.astimezone(zone).date())[1]
+        tally: Tally = (int(count), int(ids or 0), int(versions or 0), str(updated),
+                        int(labels), round(float(score), 6), int(chars), int(answer_ids),
+                        int(answers), str(answered or ""))
+        where = (week, str(status))
+        tallies[where] = _merge(tallies.get(where), tally)
+    return tallies
 
 
 @contextmanager

@@ -382,7 +382,6 @@ def digest_charts(digest: Digest, catalogue: Catalogue, prefix: str = "",
                   linked: bool = True) -> dict[str, Chart]:
     """The digest's charts; ``prefix`` keeps ids apart when pages are combined; ``linked``:
     each bar links to its list of comments (only inline SVG can follow a link)."""
-    # matplotlib only where a chart is drawn: JSON, CSV and Markdown start faster without it.
     from publish.charts import Bar, horizontal_bars, stacked_columns
 
     def href(anchor: str, figure: Figure) -> str | None:
@@ -565,12 +564,23 @@ def week_file(digest: Digest) -> str:
 def render_digests_index(digests: Sequence[Digest], catalogue: Catalogue,
                          generated_at: datetime, zone: tzinfo) -> str:
     """``digests/index.html``: a page of the public site only (the CSP, a stylesheet)."""
+    return render_week_index([week_entry(digest) for digest in digests if digest.weeks],
+                             catalogue, generated_at, zone)
+
+
+def week_entry(digest: Digest) -> WeekEntry:
+    """A weekly digest's line on ``digests/index.html``."""
+    return WeekEntry(digest.weeks[0].label, week_file(digest),
+                     digest.weeks[0].start.isoformat(), digest.weeks[0].end.isoformat(),
+                     digest.received.count, digest.coverage_overall.responded.count)
+
+
+def render_week_index(entries: Sequence[WeekEntry], catalogue: Catalogue,
+                      generated_at: datetime, zone: tzinfo) -> str:
+    """``digests/index.html`` from its lines (oldest first; the page shows the newest first)."""
     env = make_environment()
     site = SitePage(DIGESTS_INDEX, f"{DIGESTS_DIR}/charts")
-    weeks = [WeekEntry(digest.weeks[0].label, week_file(digest),
-                       digest.weeks[0].start.isoformat(), digest.weeks[0].end.isoformat(),
-                       digest.received.count, digest.coverage_overall.responded.count)
-             for digest in reversed(digests) if digest.weeks]
+    weeks = list(reversed(entries))
     return env.get_template("digests_index.html").render(
         weeks=weeks, catalogue=catalogue,
         generated=generated_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
