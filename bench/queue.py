@@ -84,6 +84,9 @@ CHANNELS = [("imap", 70), ("form", 20), ("import", 10)]
 LABELS = [str(n) for n in range(1, 11)] + ["general"]
 
 
+DECIDED = frozenset({"approved", "rejected", "published"})
+
+
 def pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
     return rng.choices([value for value, _ in weighted], [w for _, w in weighted])[0]
 
@@ -126,13 +129,18 @@ def comments(count: int, seed: int = 2020) -> Iterator[dict[str, Any]]:
         }
 
 
-def seed(dsn: str, count: int) -> None:
+def seed(dsn: str, count: int, status_of: Callable[[int], str] | None = None) -> None:
+    """``count`` comments by COPY; ``status_of(n)`` overrides the generated status (a
+    published comment is published when it was received)."""
     inbound_cols = ("id, created_at, updated_at, source, sha256, size, raw, message_id, "
                     "status, attempts")
     comment_cols = ("id, inbound_id, created_at, updated_at, status, subject, author_name, "
                     "author_email, language, text, display_html, received_at, channel, "
-                    "has_attachments, released, version")
+                    "has_attachments, released, version, published_at, decided_at")
     rows = list(comments(count))
+    if status_of is not None:
+        for row in rows:
+            row["status"] = status_of(row["id"])
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
         with cur.copy(f"COPY inbound_message ({inbound_cols}) FROM STDIN") as copy:
             for row in rows:
@@ -148,7 +156,9 @@ def seed(dsn: str, count: int) -> None:
                     row["id"], row["id"], row["created_at"], row["created_at"], row["status"],
                     row["subject"], "Qytetar", f"qytetar{row['id']}@example.org",
                     row["language"], row["text"], f"<p>{row['text']}</p>", row["created_at"],
-                    row["channel"], row["has_attachments"], row["released"], 1))
+                    row["channel"], row["has_attachments"], row["released"], 1,
+                    row["created_at"] if row["status"] == "published" else None,
+                    row["created_at"] if row["status"] in DECIDED else None))
         with cur.copy("COPY comment_commitment (comment_id, commitment_id, score) "
                       "FROM STDIN") as copy:
             for row in rows:
