@@ -212,52 +212,60 @@ def load_weekly_digests(session: Session, catalogue: Catalogue, period: Period,
     return digests
 
 
-def load_week_statistics(session: Session, catalogue: Catalogue, zone: tzinfo,
-                         generated_at: datetime, only: Collection[date],
-                         ) -> dict[date, tuple[Statistics, list[float]]]:
-    """Per week of receipt (its Monday, of those in ``only``), the statistics of all its
-    comments, every status, and their hours to a decision (``merge_statistics`` adds them up).
-    No text is read."""
-    if not only:
-        return {}
-    span = Period(min(only), max(only) + timedelta(days=6), zone)
+def load_weeks(session: Session, catalogue: Catalogue, zone: tzinfo, generated_at: datetime,
+               recount: Collection[date], rebuild: Collection[date],
+               ) -> tuple[list[Digest], dict[date, tuple[Statistics, list[float]]]]:
+    """For the weeks of receipt named by their Monday: the public digest of each week in
+    ``rebuild`` (oldest first), and the statistics of all comments of each week in
+    ``recount`` (every status) with their hours to a decision (``merge_statistics`` adds
+    them up). The rows are read once for both; texts only for the digests' quotes."""
+    needed = set(recount) | set(rebuild)
+    if not needed:
+        return [], {}
+    span = Period(min(needed), max(needed) + timedelta(days=6), zone)
+    weeks = {monday: rows for monday, rows in split_by_week(load_rows(session, span),
+                                                            zone).items()
+             if monday in needed}
     parts = {}
-    for monday, rows in split_by_week(load_rows(session, span), zone).items():
-        if monday not in only:
-            continue
+    for monday in sorted(set(weeks) & set(recount)):
         week = Period(monday, monday + timedelta(days=6), zone)
-        digest = build_digest(rows, {}, catalogue, week, generated_at)
-        parts[monday] = (statistics_of(digest), decision_hours(rows))
-    return parts
+        digest = build_digest(weeks[monday], {}, catalogue, week, generated_at)
+        parts[monday] = (statistics_of(digest), decision_hours(weeks[monday]))
+    public = {monday: [row for row in weeks[monday] if row.status == CommentStatus.PUBLISHED]
+              for monday in sorted(set(weeks) & set(rebuild))}
+    wanted: set[int] = set()
+    for rows in public.values():
+        wanted |= candidate_ids(quote_candidates(rows, public=True))
+    texts = load_texts(session, wanted, public_only=True)
+    digests = [build_digest(rows, texts, catalogue,
+                            Period(monday, monday + timedelta(days=6), zone), generated_at,
+                            public=True)
+               for monday, rows in public.items() if rows]
+    return digests, parts
 
 
-# What a week's figures are made of, summed per (week, status): comments, their versions
-# (every moderator's change, edit or redaction bumps one), their commitments and their
-# responses (a response's edit bumps its version; a link added or removed changes a count).
-Tally = tuple[int, int, int, str, int, float, int, int, int, str]
+# What a week's figures are made of, summed per (week, status): its comments and their
+# versions (every moderator's change bumps one: a decision, an edit, a redaction, a
+# reclassification; a comment's commitments are otherwise written only with the comment
+# itself), and their responses (an edit bumps the response's version; a comment linked
+# or unlinked changes the count and the sum of ids).
+Tally = tuple[int, int, int, str, int, int, str]
 
 
 def _merge(a: Tally | None, b: Tally) -> Tally:
     if a is None:
         return b
-    sums = tuple(x + y for x, y in zip(a[:3], b[:3], strict=True))
-    middle = (a[4] + b[4], round(a[5] + b[5], 6), a[6] + b[6], a[7] + b[7], a[8] + b[8])
-    return (sums[0], sums[1], sums[2], max(a[3], b[3]), *middle, max(a[9], b[9]))
+    return (a[0] + b[0], a[1] + b[1], a[2] + b[2], max(a[3], b[3]), a[4] + b[4], a[5] + b[5],
+            max(a[6], b[6]))
 
 
 def week_tallies(session: Session, zone: tzinfo) -> dict[tuple[date, str], Tally]:
     """Per (Monday of the week of receipt in ``zone``, status): a tally that changes
-    whenever a comment of that week, its commitments or its responses change.
+    whenever a comment of that week or its responses change.
 
     One statement. On PostgreSQL the weeks are grouped in the database; elsewhere (SQLite,
     tests) per instant of receipt and merged here."""
     connection = session.connection()
-    commitments = (select(col(CommentCommitment.comment_id).label("comment_id"),
-                          func.count().label("n"),
-                          func.sum(col(CommentCommitment.score)).label("score"),
-                          func.sum(func.length(col(CommentCommitment.commitment_id)))
-                          .label("chars"))
-                   .group_by(col(CommentCommitment.comment_id)).subquery())
     responses = (select(col(ResponseComment.comment_id).label("comment_id"),
                         func.count().label("n"),
                         func.sum(col(Response.id)).label("ids"),
@@ -274,29 +282,24 @@ def week_tallies(session: Session, zone: tzinfo) -> dict[tuple[date, str], Tally
         select(key.label("week"), col(Comment.status),
                func.count(), func.sum(col(Comment.id)), func.sum(col(Comment.version)),
                func.max(col(Comment.updated_at)),
-               func.coalesce(func.sum(commitments.c.n), 0),
-               func.coalesce(func.sum(commitments.c.score), 0.0),
-               func.coalesce(func.sum(commitments.c.chars), 0),
                func.coalesce(func.sum(responses.c.ids), 0),
                func.coalesce(func.sum(responses.c.versions), 0)
                + func.coalesce(func.sum(responses.c.n), 0) * 1_000_003,
                func.max(responses.c.updated))
         .select_from(Comment)
         .join(InboundMessage, col(InboundMessage.id) == col(Comment.inbound_id))
-        .outerjoin(commitments, commitments.c.comment_id == col(Comment.id))
         .outerjoin(responses, responses.c.comment_id == col(Comment.id))
         .group_by(key, col(Comment.status)))
     tallies: dict[tuple[date, str], Tally] = {}
-    for (week, status, count, ids, versions, updated, labels, score, chars, answer_ids,
-         answers, answered) in connection.execute(statement):
+    for (week, status, count, ids, versions, updated, answer_ids, answers,
+         answered) in connection.execute(statement):
         if not postgres:
             moment = week if isinstance(week, datetime) else datetime.fromisoformat(str(week))
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
             week = iso_week(moment.astimezone(zone).date())[1]
         tally: Tally = (int(count), int(ids or 0), int(versions or 0), str(updated),
-                        int(labels), round(float(score), 6), int(chars), int(answer_ids),
-                        int(answers), str(answered or ""))
+                        int(answer_ids), int(answers), str(answered or ""))
         where = (week, str(status))
         tallies[where] = _merge(tallies.get(where), tally)
     return tallies

@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -459,7 +459,15 @@ def digest_page(digest: Digest, catalogue: Catalogue, links: Links, *,
     env = make_environment()
     rows = list(figure_rows(digest, catalogue))
     by_key = {(row.section, row.key): row for row in rows}
-    comment_href: Callable[[int], str] = lambda i: links.comment(digest, catalogue, i)  # noqa: E731
+    hrefs: dict[int, str] = {}
+
+    def comment_href(comment_id: int) -> str:
+        # A comment is behind several figures: its link is made once.
+        href = hrefs.get(comment_id)
+        if href is None:
+            href = hrefs[comment_id] = links.comment(digest, catalogue, comment_id)
+        return href
+
     charts, files = place_charts(digest_charts(digest, catalogue, linked=site is None), site)
     html = env.get_template("digest.html").render(
         digest=digest,

@@ -35,13 +35,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from config.catalogue import Catalogue
-from publish.digest import Coverage, Figure, Period, Statistics, merge_statistics
-from publish.digest_load import (
-    Tally,
-    load_week_statistics,
-    load_weekly_digests,
-    week_tallies,
-)
+from publish.digest import Coverage, Figure, Statistics, merge_statistics
+from publish.digest_load import Tally, load_weeks, week_tallies
 from publish.digest_render import (
     DIGEST_STYLESHEET,
     DIGESTS_DIR,
@@ -165,7 +160,6 @@ def record_files_reported(session: Session, catalogue: Catalogue, generated_at: 
                           ) -> tuple[dict[str, str], RecordReport]:
     """``record_files`` and what it did."""
     zone = ZoneInfo(time_zone)
-    everything = Period(None, None, zone)
     key = render_key(catalogue, time_zone)
     manifest = _read_manifest(cache, key)
     tallies = week_tallies(session, zone)
@@ -179,8 +173,19 @@ def record_files_reported(session: Session, catalogue: Catalogue, generated_at: 
     files = {DIGEST_STYLESHEET: digest_stylesheet()}
     weeks: dict[str, dict[str, Any]] = {}
     back = ("index.html", "Të gjitha përmbledhjet / All weekly digests")
-    for digest in load_weekly_digests(session, catalogue, everything, generated_at,
-                                      only=stale):
+    # Every comment, counted, a week at a time: a week's figures are read again only when
+    # its tally (any status) changed. No text or date of any comment leaves this function
+    # (response coverage keeps the ids of published comments only).
+    by_week: dict[date, list[tuple[str, Tally]]] = {}
+    for (week, status), tally in sorted(tallies.items()):
+        by_week.setdefault(week, []).append((status, tally))
+    counted = {monday.isoformat(): _hash(key, rows) for monday, rows in by_week.items()}
+    old_parts: dict[str, Any] = manifest.get("statistics") or {}
+    recount = {date.fromisoformat(label) for label, tally in counted.items()
+               if old_parts.get(label, {}).get("tally") != tally}
+    digests, week_statistics = load_weeks(session, catalogue, zone, generated_at,
+                                          recount, stale)
+    for digest in digests:
         name = week_file(digest)
         path = f"{DIGESTS_DIR}/{name}"
         site = SitePage(path, DIGEST_CHARTS, chart_prefix=f"{name.removesuffix('.html')}-")
@@ -202,21 +207,10 @@ def record_files_reported(session: Session, catalogue: Catalogue, generated_at: 
     entries = [WeekEntry(**weeks[monday]["entry"]) for monday in sorted(weeks)]
     files[DIGESTS_INDEX] = render_week_index(entries, catalogue, generated_at, zone)
 
-    # Every comment, counted, a week at a time: a week's figures are read again only when
-    # its tally (any status) changed. No text or date of any comment leaves this function
-    # (response coverage keeps the ids of published comments only).
-    by_week: dict[date, list[tuple[str, Tally]]] = {}
-    for (week, status), tally in sorted(tallies.items()):
-        by_week.setdefault(week, []).append((status, tally))
-    counted = {monday.isoformat(): _hash(key, rows) for monday, rows in by_week.items()}
-    old_parts: dict[str, Any] = manifest.get("statistics") or {}
-    recount = {date.fromisoformat(label) for label, tally in counted.items()
-               if old_parts.get(label, {}).get("tally") != tally}
     parts: dict[str, Any] = {
         monday.isoformat(): {"tally": counted[monday.isoformat()],
                              "data": statistics_json(stats), "hours": hours}
-        for monday, (stats, hours) in load_week_statistics(
-            session, catalogue, zone, generated_at, recount).items()}
+        for monday, (stats, hours) in week_statistics.items()}
     recounted = len(parts)
     for label in set(counted) - set(parts):
         parts[label] = old_parts[label]
