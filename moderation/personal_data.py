@@ -30,6 +30,7 @@ from sqlmodel import Session, col, delete, select
 from moderation.models import (
     Attachment,
     Comment,
+    CommentClassification,
     CommentStatus,
     InboundMessage,
     InboundStatus,
@@ -239,6 +240,10 @@ def _erase_comment_row(session: Session, comment: Comment, names: Sequence[str],
                                    else anonymise(comment.edited_html or "", names))
     # Spans index the text as it was; the text has changed.
     session.exec(delete(Redaction).where(col(Redaction.comment_id) == comment.id))
+    # The classifier's explanation quotes the citizen's words (the version and scores stay).
+    session.exec(update(CommentClassification)
+                 .where(col(CommentClassification.comment_id) == comment.id)
+                 .values(explanation="{}"))
     cancel_notices(session, comment.id or 0, ERASED_REASON)
     comment.erased = True
     comment.updated_at = now

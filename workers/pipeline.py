@@ -274,12 +274,10 @@ def _comment_from(message: InboundMessage, result: Analysis) -> Comment:
 
 
 def _explain(result: Analysis) -> str:
+    # Labels and scores only: the audit log cannot be erased, so the citizen's words (the
+    # explanation's terms) stay in ``comment_classification``, which erasure blanks.
     found = result.classification
     if found.spam:
-        return (f"classified as off-topic ({found.confidence:.2f}, {found.model_version}): "
-                f"{', '.join(found.spam_reasons) or 'no term'}")
-    parts = [
-        f"{label.commitment_id} {label.score:.2f}: {', '.join(label.matched) or 'no term'}"
-        for label in found.labels
-    ]
-    return f"classified by {found.model_version} as " + "; ".join(parts)
+        return f"classified by {found.model_version} as off-topic ({found.confidence:.2f})"
+    parts = [f"{label.commitment_id} {label.score:.2f}" for label in found.labels]
+    return f"classified by {found.model_version} as " + ", ".join(parts)
