@@ -365,6 +365,20 @@ def test_series_differ_by_hatching_not_colour_alone() -> None:
     assert colours == set(), "charts use grey levels only"
 
 
+def test_a_chart_is_the_same_bytes_for_the_same_bars_and_states_its_numbers() -> None:
+    bars = [Bar("Transparenca & buxheti", (7, 2), "#set-a"), Bar("Drejtësia", (0, 5))]
+    first = horizontal_bars("c", "Coverage", bars, ["adopted", "none yet"], "comments",
+                            total_labels=["78 %", "0 %"])
+    assert first == horizontal_bars("c", "Coverage", bars, ["adopted", "none yet"],
+                                    "comments", total_labels=["78 %", "0 %"])
+    assert 'viewBox="0 0 400 ' in first
+    assert "<desc" in first
+    assert "Transparenca &amp; buxheti: 78 % (adopted 7, none yet 2)" in first
+    assert {"78 %", "0 %", "Drejtësia", "comments"} <= set(
+        re.findall(r"<text[^>]*>([^<]+)</text>", first))
+    assert "style" not in first  # presentation attributes only: the site's CSP forbids style
+
+
 @pytest.mark.parametrize("fmt", ["html", "md", "csv", "json"])
 def test_an_empty_digest_renders(fmt: str) -> None:
     output = render(digest_of([]), CATALOGUE, fmt, Links(public=True))
