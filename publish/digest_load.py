@@ -230,7 +230,8 @@ def load_weeks(session: Session, catalogue: Catalogue, zone: tzinfo, generated_a
     for monday in sorted(set(weeks) & set(recount)):
         week = Period(monday, monday + timedelta(days=6), zone)
         digest = build_digest(weeks[monday], {}, catalogue, week, generated_at)
-        parts[monday] = (statistics_of(digest), decision_hours(weeks[monday]))
+        # Sorted: the cache keeps how long decisions took, not whose decision took how long.
+        parts[monday] = (statistics_of(digest), sorted(decision_hours(weeks[monday])))
     public = {monday: [row for row in weeks[monday] if row.status == CommentStatus.PUBLISHED]
               for monday in sorted(set(weeks) & set(rebuild))}
     wanted: set[int] = set()
