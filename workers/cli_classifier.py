@@ -27,7 +27,6 @@ from intake.classifier import store
 from intake.classifier.metrics import Gold, Scores, evaluate
 from intake.classifier.model import OFF_TOPIC, Model
 from intake.classifier.text import join
-from intake.classifier.train import Example, cross_validate
 from intake.classify import Classification, Classifier, catalogue_model, detect_language
 from intake.htmltext import html_to_text
 from intake.trim import trim_reply
@@ -128,6 +127,8 @@ def format_scores(scores: Scores, title: str) -> str:
 
 
 def cmd_classify(runtime: Runtime, args: argparse.Namespace) -> int:
+    from intake.classifier.train import Example, cross_validate  # scikit-learn: here only
+
     try:
         classifier = _classifier(runtime, args.model)
         with open(args.file, encoding="utf-8") as handle:

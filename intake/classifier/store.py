@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
@@ -24,7 +25,6 @@ from config.catalogue import Catalogue
 from intake.classifier.metrics import Scores
 from intake.classifier.model import Model
 from intake.classifier.text import join
-from intake.classifier.train import Example, cross_validate, fit
 from intake.classify import Classification, Classifier, catalogue_model
 from moderation.db import session_scope
 from moderation.models import (
@@ -35,6 +35,9 @@ from moderation.models import (
     RejectCode,
     utcnow,
 )
+
+if TYPE_CHECKING:  # scikit-learn loads only to train: every command imports this module
+    from intake.classifier.train import Example
 
 NOT_ABOUT_THE_PLAN = (RejectCode.SPAM, RejectCode.OFF_TOPIC, RejectCode.NOT_ABOUT_PLAN)
 DEFAULT_FOLDS = 5
@@ -95,6 +98,8 @@ def record_classification(session: Session, comment_id: int,
 
 
 def training_examples(session: Session) -> list[Example]:
+    from intake.classifier.train import Example
+
     latest = (select(LabelledExample.comment_id, func.max(LabelledExample.id).label("last"))
               .group_by(col(LabelledExample.comment_id)).subquery())
     labelled = session.exec(
@@ -156,6 +161,8 @@ def _next_version(session: Session) -> str:
 
 def train(engine: Engine, catalogue: Catalogue, actor: str, folds: int = DEFAULT_FOLDS,
           examples: Sequence[Example] | None = None) -> TrainReport:
+    from intake.classifier.train import cross_validate, fit
+
     with Session(engine) as session:
         found = list(examples) if examples is not None else training_examples(session)
         active = active_row(session)
