@@ -181,7 +181,8 @@ def publish_site(
         plan = plan_site(catalogue, load_entries(session, catalogue), version)
         # Weekly digests and statistics count what this run publishes.
         records = {path: text.encode() for path, text in
-                   record_files(session, catalogue, now, time_zone).items()}
+                   record_files(session, catalogue, now, time_zone,
+                                cache=store.home / "records-cache").items()}
         site = _Site(session, catalogue, options, plan, records)
         outputs = SegmentedOutputs(store, catalogue, site_url,
                                    segments_of(plan.entries.values(), version), Path(scratch))
