@@ -34,7 +34,7 @@ class PageKind(StrEnum):
     ASSET = "asset"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """A published comment as the planner sees it: no text, only what places it."""
 
@@ -55,7 +55,7 @@ class ArchiveRange:
     size: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Page:
     kind: PageKind
     key: str
