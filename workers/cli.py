@@ -136,7 +136,7 @@ def cmd_worker(runtime: Runtime, args: argparse.Namespace) -> int:
 
 
 QUEUE_OPTIONS = ("status", "commitment", "component", "language", "channel", "q", "sort",
-                 "after", "before", "limit")
+                 "after", "before", "limit", "low_confidence")
 
 
 def cmd_queue(runtime: Runtime, args: argparse.Namespace) -> int:
@@ -611,6 +611,8 @@ def build_parser() -> argparse.ArgumentParser:
     queue.add_argument("--channel", metavar="imap|import|form")
     queue.add_argument("--q", metavar="WORDS", help="search subject and text (accents and "
                        "case ignored; every word must be there)")
+    queue.add_argument("--low-confidence", dest="low_confidence", choices=["1", "0"],
+                       help="1: only comments the classifier was unsure of; 0: only the others")
     queue.add_argument("--sort", choices=["newest", "oldest"], default="newest")
     queue.add_argument("--limit", metavar="N", help="comments per page, 1-200 (default 50)")
     queue.add_argument("--after", metavar="CURSOR", help="the page after this cursor "

@@ -81,3 +81,17 @@ def test_queue_page_low_confidence_filter(engine: Engine, client: TestClient) ->
     assert f'href="/comments/{sure}"' not in page.text
     assert 'name="low_confidence" value="1" checked' in page.text
     assert client.get("/queue?low_confidence=maybe").status_code == 400
+
+
+def test_the_queue_command_filters_on_low_confidence(settings: Settings, engine: Engine) -> None:
+    import json
+
+    from tests.conftest import run_cli
+
+    sure = make_comment(engine, text=SURE)
+    unsure = make_comment(engine, text=UNSURE, subject="Pyetje")
+    unsure_only = run_cli(settings, "queue", "--low-confidence", "1", "--json")
+    others = run_cli(settings, "queue", "--low-confidence", "0", "--json")
+    assert unsure_only.returncode == 0, unsure_only.stderr
+    assert [item["id"] for item in json.loads(unsure_only.stdout)] == [unsure]
+    assert [item["id"] for item in json.loads(others.stdout)] == [sure]
