@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+from config.catalogue import default_catalogue
 from config.settings import Settings
 from tests.conftest import SECRET, run_cli
 from tests.published import published_files
@@ -32,8 +33,9 @@ def test_demo_loads_sample_mailbox_and_publishes(tmp_path: Path) -> None:
     assert count("published") == 12
     assert count("pending") == sample_count - 12
     site = published_files(tmp_path / "site")
-    assert "Buxheti" in site["index.html"]
-    assert "Budget" in site["en/index.html"]
+    budget = default_catalogue().label("9")
+    assert budget.title_sq in site["index.html"]
+    assert budget.title_en in site["en/index.html"]
     fronts = [name for name in site if re.fullmatch(r"(sq|en)/commitments/\d+\.html", name)]
     assert len(fronts) == 20
     comment_pages = [name for name in site if "/comments/" in name]
