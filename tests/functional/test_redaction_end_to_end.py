@@ -12,6 +12,8 @@ there, and every non-personal number still is.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import random
 import re
 import unicodedata
@@ -197,4 +199,9 @@ def test_no_personal_value_is_published_and_every_public_number_is(
                for where, content in (("site", pages), ("evidence", comments))
                if value not in content]
     assert missing == []
-    assert pages.count("[të dhëna personale / personal data]") >= MESSAGES * 9
+    # Each comment's own page hides the eight personal values of its text, and the name in
+    # a subject that carries one.
+    named = sum(message.personal[0] in str(
+        email.message_from_bytes(message.raw, policy=email.policy.default)["Subject"])
+        for message in messages)
+    assert pages.count("[të dhëna personale / personal data]") == MESSAGES * 8 + named
