@@ -62,7 +62,7 @@ demo: install ## load the sample mailbox into SQLite, publish, serve on 127.0.0.
 
 test: install ## install and start Dovecot, Redis, PostgreSQL; run the whole suite
 	bash tests/services/ensure.sh
-	$(BIN)/pytest -p no:cacheprovider --durations=25
+	PYTEST=$(BIN)/pytest bash tests/run-suite.sh
 
 lint: install ## ruff and mypy --strict
 	$(BIN)/ruff check .

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole suite as two pytest processes at once, one per core: the service-heavy half
+# (fault injection and functional tests, mostly waiting on subprocesses and servers) and
+# the unit half. They share nothing that could clash: every test has its own database
+# (PostgreSQL templates are per process), Celery queue, mailbox and ports, and each
+# process gets its own temporary folder. Each half's report is printed whole when both
+# are done; the exit status is the worse of the two.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PYTEST=${PYTEST:-.venv/bin/pytest}
+OUT=$(mktemp -d)
+common=(-p no:cacheprovider --durations=15)
+"$PYTEST" "${common[@]}" --basetemp="$OUT/tmp-services" tests/faults tests/functional \
+  >"$OUT/services.log" 2>&1 &
+services=$!
+"$PYTEST" "${common[@]}" --basetemp="$OUT/tmp-unit" tests --ignore=tests/faults \
+  --ignore=tests/functional >"$OUT/unit.log" 2>&1
+unit=$?
+wait "$services"
+services_status=$?
+echo "================ faults and functional tests ================"
+cat "$OUT/services.log"
+echo "================ unit tests and checks ================"
+cat "$OUT/unit.log"
+rm -rf "$OUT"
+echo "faults and functional: exit $services_status; unit: exit $unit"
+[ "$services_status" -eq 0 ] && [ "$unit" -eq 0 ]
