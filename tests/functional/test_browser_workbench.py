@@ -4,18 +4,16 @@ search without diacritics, bulk approval, two moderators on one comment, undo.""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from config.settings import Settings
-from tests.conftest import CLI, free_port, run_cli, settings_env, unavailable, wait_until
+from tests.conftest import CLI, free_port, run_cli, settings_env, wait_until
+from tests.functional.chromium import start_chromium
 from tests.functional.test_browser import _up
 from tests.unit.factories import plain_mail
 
@@ -28,22 +26,10 @@ Browsers = Callable[[], WebDriver]
 @pytest.fixture
 def browsers(tmp_path: Path) -> Iterator[Browsers]:
     """Start as many separate browsers (separate profiles, separate cookies) as a test needs."""
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not driver:
-        unavailable("chromium and chromedriver are not installed (make test installs them)")
     started: list[WebDriver] = []
 
     def start() -> WebDriver:
-        options = webdriver.ChromeOptions()
-        options.binary_location = chromium
-        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--no-first-run",
-                     "--disable-background-networking", "--disable-sync",
-                     "--disable-component-update", "--disable-quic", "--window-size=1200,900",
-                     f"--user-data-dir={tmp_path / f'profile-{len(started)}'}"):
-            options.add_argument(flag)
-        chrome = webdriver.Chrome(service=Service(executable_path=driver), options=options)
-        chrome.set_page_load_timeout(30)
+        chrome = start_chromium(tmp_path / f"profile-{len(started)}")
         started.append(chrome)
         return chrome
 

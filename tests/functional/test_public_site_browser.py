@@ -29,8 +29,6 @@ from typing import Any, ClassVar
 import pytest
 import uvicorn
 from axe_selenium_python import Axe
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -39,6 +37,7 @@ from sqlalchemy import Engine
 
 from config.catalogue import default_catalogue
 from config.settings import Settings
+from intake.receipts import reference_for
 from intake.sanitize import display_html
 from moderation.db import make_engine, session_scope
 from moderation.models import (
@@ -53,7 +52,8 @@ from moderation.models import (
 from moderation.web.app import create_app
 from publish import urls
 from publish.site import publish_site
-from tests.conftest import SECRET, free_port, unavailable, wait_until
+from tests.conftest import SECRET, free_port, wait_until
+from tests.functional.chromium import start_chromium
 from tests.functional.test_browser import _up
 
 COMMENTS = 170
@@ -137,8 +137,8 @@ def generate(engine: Engine) -> Consultation:
             session.flush()
             session.add(ResponseComment(comment_id=row.id or 0, response_id=response.id or 0))
         return Consultation(
-            reference_with_diacritics=urls.reference_number(inbound[7].id or 0),
-            answered_reference=urls.reference_number(answered[1].inbound_id))
+            reference_with_diacritics=reference_for(inbound[7].id or 0),
+            answered_reference=reference_for(answered[1].inbound_id))
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -192,20 +192,8 @@ def served(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not driver:
-        unavailable("chromium and chromedriver are not installed (make test installs them)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                 "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-sync",
-                 "--disable-component-update", "--disable-quic", "--window-size=1280,900",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    chrome = webdriver.Chrome(service=Service(executable_path=driver), options=options)
-    chrome.set_page_load_timeout(30)
+    chrome = start_chromium(tmp_path_factory.mktemp("chromium-profile"), width=1280,
+                            console=True)
     chrome.set_script_timeout(60)
     yield chrome
     chrome.quit()

@@ -16,16 +16,16 @@ from typing import Any, ClassVar
 
 import jinja2
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
+from intake.receipts import reference_for
 from publish import urls
 from publish.search import SearchRecord, build_search_index
-from tests.conftest import free_port, unavailable
+from tests.conftest import free_port
+from tests.functional.chromium import start_chromium
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "publish" / "templates"
 # The policy the search page needs. Pagefind compiles WebAssembly in a worker started from
@@ -59,7 +59,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("site")
     records = []
     for number, (title, text) in COMMENTS.items():
-        reference = urls.reference_number(number)
+        reference = reference_for(number)
         records.append(SearchRecord(reference=reference, title=title, content=text,
                                     meta={"reference": reference, "date": "2026-11-28"}))
     build_search_index(records, root / urls.SEARCH_INDEX_DIR)
@@ -100,20 +100,7 @@ def base_url(site: Path) -> Iterator[str]:
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[WebDriver]:
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not driver:
-        unavailable("chromium and chromedriver are not installed (make test installs them)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                 "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-sync",
-                 "--disable-component-update", "--disable-quic", "--window-size=1200,900",
-                 f"--user-data-dir={tmp_path / 'profile'}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    chrome = webdriver.Chrome(service=Service(executable_path=driver), options=options)
-    chrome.set_page_load_timeout(30)
+    chrome = start_chromium(tmp_path / "profile", console=True)
     yield chrome
     chrome.quit()
 
