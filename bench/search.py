@@ -25,8 +25,8 @@ import shutil  # noqa: E402
 import tempfile  # noqa: E402
 from dataclasses import replace  # noqa: E402
 
+from intake.receipts import reference_for  # noqa: E402
 from publish.search import SearchRecord, build_search_index  # noqa: E402
-from publish.urls import reference_number  # noqa: E402
 
 SENTENCES = [
     "Përgjegjshmëria e qeverisë ndaj qytetarëve duhet të matet çdo vit.",
@@ -58,7 +58,7 @@ def records(count: int, seed: int = 1) -> list[SearchRecord]:
         target = rnd.randint(30, 250)
         while len(words) < target:
             words.extend(rnd.choice(SENTENCES).split())
-        reference = reference_number(number)
+        reference = reference_for(number)
         result.append(SearchRecord(
             reference=reference, title=rnd.choice(SUBJECTS) or reference,
             content=" ".join(words),
@@ -94,8 +94,8 @@ def main() -> None:
             changed[middle] = replace(edited, content=edited.content + " ndryshim")
             runs.append(("one comment changed", changed))
             added = [*changed, *records(1, seed=2)]
-            added[-1] = replace(added[-1], reference=reference_number(count + 1),
-                                meta={"reference": reference_number(count + 1)})
+            added[-1] = replace(added[-1], reference=reference_for(count + 1),
+                                meta={"reference": reference_for(count + 1)})
             runs.append(("one comment added", added))
             for label, batch_run in runs:
                 report = build_search_index(batch_run, out, workers=args.workers)

@@ -23,6 +23,7 @@ from moderation.public import CommentPublic
 from publish import urls
 from publish.feeds import atom_feed
 from publish.i18n import MESSAGES, comments_count, translate
+from publish.opendata import DATA_FIELDS
 from publish.plan import Page, PageKind, SitePlan
 from publish.urls import Language
 
@@ -143,8 +144,6 @@ class SiteRenderer:
         if page.kind is PageKind.SEARCH:
             return self.env.get_template("search.html").render(**common)
         if page.kind is PageKind.DATA:
-            from publish.opendata import DATA_FIELDS
-
             return self.env.get_template("data.html").render(fields=DATA_FIELDS, **common)
         if page.kind is PageKind.COMMENT:
             comment = shown[0]

@@ -133,8 +133,6 @@ def segment_order(name: str) -> tuple[int, ...]:
     return tuple(int(part) for part in name.removeprefix("seg-").split("-"))
 
 
-_order = segment_order
-
 
 def record_for(comment: CommentPublic) -> SearchRecord:
     when = comment.published_at or comment.received_at
@@ -201,7 +199,7 @@ def build_search_index(records: Iterable[SearchRecord], out_dir: Path, *,
     previous = _read_manifest(out_dir)
     older = _read_manifest(previous_dir) if previous_dir is not None else {}
     plan: list[_Segment] = []
-    for name in sorted(by_segment, key=_order):
+    for name in sorted(by_segment, key=segment_order):
         chunk = by_segment[name]
         digest = fingerprint(chunk)
         here, there = previous.get(name), older.get(name)

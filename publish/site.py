@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from config.catalogue import Catalogue
 from config.settings import Settings
+from intake.receipts import reference_for
 from intake.sanitize import display_html
 from moderation.db import session_scope
 from moderation.models import (
@@ -91,7 +92,7 @@ def load_entries(session: Session, catalogue: Catalogue) -> list[Entry]:
         fingerprint = (f"{version}|{updated_at}|{published_at}|{author}|"
                        f"{response_id}:{response_version}")
         entries.append(Entry(
-            id=comment_id, reference=urls.reference_number(inbound_id),
+            id=comment_id, reference=reference_for(inbound_id),
             published_at=published_at or received_at or updated_at,
             fingerprint=fingerprint,
             labels=tuple(labels.get(comment_id, ())) or (catalogue.general.id,),
@@ -110,18 +111,11 @@ def load_public(session: Session, comment_ids: Iterable[int]) -> dict[int, Comme
     return result
 
 
-def _digest(*parts: object) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(repr(part).encode())
-    return digest.hexdigest()[:32]
-
-
 class _Site:
     """The pages of one run: planned pages, generated files, and the comments they show."""
 
     def __init__(self, session: Session, catalogue: Catalogue, options: SiteOptions,
-                 plan: SitePlan, extra: Mapping[str, bytes]) -> None:
+                 plan: SitePlan, version: str, extra: Mapping[str, bytes]) -> None:
         self.session = session
         self.catalogue = catalogue
         self.plan = plan
@@ -130,7 +124,7 @@ class _Site:
         self.public: dict[int, CommentPublic] = {}
         self.keys = plan.keys()
         self.add(self.extra)
-        self.keys[urls.DATA_PACKAGE] = plan.pages[urls.STYLESHEET].key  # the render version
+        self.keys[urls.DATA_PACKAGE] = version  # its words change only with the code
 
     def add(self, files: Mapping[str, bytes]) -> None:
         for path, content in files.items():
@@ -183,7 +177,7 @@ def publish_site(
         records = {path: text.encode() for path, text in
                    record_files(session, catalogue, now, time_zone,
                                 cache=store.home / "records-cache").items()}
-        site = _Site(session, catalogue, options, plan, records)
+        site = _Site(session, catalogue, options, plan, version, records)
         outputs = SegmentedOutputs(store, catalogue, site_url,
                                    segments_of(plan.entries.values(), version), Path(scratch))
         site.load(store.changed_pages(site.keys), more=outputs.comments_needed())

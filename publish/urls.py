@@ -19,11 +19,6 @@ DEFAULT_LANGUAGE: Language = "sq"
 PAGE_SIZE = 50
 
 
-def reference_number(inbound_id: int) -> str:
-    """"OGP-000123": the number on the citizen's receipt (``intake.receipts.reference_for``)."""
-    return f"OGP-{inbound_id:06d}"
-
-
 def comment_shard(reference: str) -> str:
     """The folder of a comment page: the reference number without its last three digits
     ("OGP-000123" -> "000", "OGP-123456" -> "123"), so no folder holds more than 1,000 pages

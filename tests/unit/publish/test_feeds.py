@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import feedparser
 
+from intake.receipts import reference_for
 from intake.sanitize import display_html
 from moderation.public import CommentPublic
 from publish import urls
@@ -22,7 +23,7 @@ def comment(comment_id: int, *, published: datetime | None = None, subject: str 
             commitments: tuple[str, ...] = ("4",), author: str | None = None,
             received: datetime | None = None) -> CommentPublic:
     return CommentPublic(
-        id=comment_id, reference=urls.reference_number(comment_id + 100), subject=subject,
+        id=comment_id, reference=reference_for(comment_id + 100), subject=subject,
         text=text, display_html=display_html(text), language="sq", commitments=commitments,
         received_at=received or START, published_at=published, author=author,
     )
@@ -43,7 +44,7 @@ def parse(document: bytes) -> feedparser.FeedParserDict:
 def test_entries_are_newest_first_with_their_page() -> None:
     comments = [comment(i, published=START + timedelta(hours=i)) for i in range(1, 4)]
     parsed = parse(feed(comments))
-    references = [urls.reference_number(i + 100) for i in (3, 2, 1)]
+    references = [reference_for(i + 100) for i in (3, 2, 1)]
     assert [entry.link for entry in parsed.entries] == [
         SITE + urls.comment_page("sq", reference) for reference in references]
     assert [entry.id for entry in parsed.entries] == [
@@ -122,7 +123,7 @@ def test_without_site_url_links_are_relative_to_the_feed() -> None:
     document = atom_feed([comment(1, published=START)], language="en", self_path=self_path,
                          title="Commitment 4", site_url="", updated=EMPTY_UPDATED)
     parsed = parse(document)
-    reference = urls.reference_number(101)
+    reference = reference_for(101)
     assert parsed.entries[0].link == urls.relative(self_path, urls.comment_page("en", reference))
     alternate = [link.href for link in parsed.feed.links if link.rel == "alternate"]
     assert alternate == [urls.relative(self_path, urls.commitment_page("en", "4"))]
@@ -131,4 +132,4 @@ def test_without_site_url_links_are_relative_to_the_feed() -> None:
 def test_control_characters_and_markup_in_a_subject_do_not_break_the_feed() -> None:
     subject = "Buxheti \x0c<b>2021</b> & \"të dhënat\""
     entry = parse(feed([comment(1, published=START, subject=subject)])).entries[0]
-    assert entry.title == f"{urls.reference_number(101)}: Buxheti <b>2021</b> & \"të dhënat\""
+    assert entry.title == f"{reference_for(101)}: Buxheti <b>2021</b> & \"të dhënat\""

@@ -13,6 +13,7 @@ import frictionless
 import pytest
 
 from config.catalogue import default_catalogue
+from intake.receipts import reference_for
 from intake.sanitize import display_html
 from moderation.public import CommentPublic, ResponsePublic
 from publish import urls
@@ -41,7 +42,7 @@ def comment(comment_id: int, *, published: datetime | None = START, subject: str
             author: str | None = None, response: ResponsePublic | None = None,
             received: datetime | None = START - timedelta(days=1)) -> CommentPublic:
     return CommentPublic(
-        id=comment_id, reference=urls.reference_number(comment_id + 100), subject=subject,
+        id=comment_id, reference=reference_for(comment_id + 100), subject=subject,
         text=text, display_html=display_html(text), language="sq", commitments=commitments,
         received_at=received, published_at=published, author=author, response=response,
     )

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from config.catalogue import default_catalogue
+from intake.receipts import reference_for
 from intake.sanitize import display_html
 from moderation.public import CommentPublic, ResponsePublic
 from publish import urls
@@ -25,7 +26,7 @@ def public_comment(comment_id: int, commitments: tuple[str, ...], text: str,
                    response: ResponsePublic | None = None,
                    author: str | None = None) -> CommentPublic:
     return CommentPublic(
-        id=comment_id, reference=urls.reference_number(comment_id), subject=subject, text=text,
+        id=comment_id, reference=reference_for(comment_id), subject=subject, text=text,
         display_html=display_html(text), language=language, commitments=commitments,
         received_at=START, published_at=START + timedelta(minutes=comment_id),
         response=response, author=author,

@@ -10,6 +10,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
+from intake.receipts import reference_for
 from moderation.public import CommentPublic
 from publish import urls
 from publish.search import (
@@ -24,7 +25,7 @@ TEMPLATES = Path(__file__).resolve().parents[3] / "publish" / "templates"
 
 
 def record(number: int, content: str, title: str = "Koment") -> SearchRecord:
-    reference = urls.reference_number(number)
+    reference = reference_for(number)
     return SearchRecord(reference=reference, title=title, content=content,
                         meta={"reference": reference, "date": "2026-11-28"})
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import gzip
-import os
 import re
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -20,24 +17,12 @@ from moderation.redaction import PLACEHOLDER
 from moderation.transitions import approve, withdraw
 from publish.site import next_settlement, publish_site
 from publish.urls import comment_page
+from tests.published import published_files
 from tests.unit.factories import load_comment, make_comment
 
 ADDRESS = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
 SENDER = "Ana.Hoxha@Example.org"
 MENTIONED = "zyra.shtypit@kryeministria.al"
-
-
-def site_files(site: Path) -> dict[str, str]:
-    """Every file of the site by its path, through the store's symlinked folders."""
-    files = {}
-    for folder, _dirs, names in os.walk(site, followlinks=True):
-        for name in names:
-            path = Path(folder, name)
-            data = path.read_bytes()
-            if data[:2] == b"\x1f\x8b":  # the search index's gzipped fragments: read them too
-                data = gzip.decompress(data)
-            files[path.relative_to(site).as_posix()] = data.decode("utf-8", errors="replace")
-    return files
 
 
 def test_publish_writes_no_address_and_marks_published(settings: Settings,
@@ -56,7 +41,7 @@ def test_publish_writes_no_address_and_marks_published(settings: Settings,
 
     report = publish_site(engine, default_catalogue(), settings.site_dir, actor="publisher")
 
-    files = site_files(settings.site_dir)
+    files = published_files(settings.site_dir)
     reference = reference_for(load_comment(engine, comment_id).inbound_id)
     page = comment_page("sq", reference)
     assert {"index.html", "sq/commitments/general.html", "sq/commitments/4.html", page,
@@ -98,7 +83,7 @@ def test_publishing_again_without_a_change_writes_nothing(settings: Settings,
     # The statistics page says when it was made: the only page a quiet publish rewrites.
     assert again.pages_written <= 1
     assert again.pages_unchanged == again.pages - again.pages_written
-    assert "TOKAGAIN" in site_files(settings.site_dir)["sq/commitments/9.html"]
+    assert "TOKAGAIN" in published_files(settings.site_dir)["sq/commitments/9.html"]
 
 
 def test_an_approval_inside_its_undo_window_waits(settings: Settings, engine: Engine) -> None:
@@ -112,7 +97,7 @@ def test_an_approval_inside_its_undo_window_waits(settings: Settings, engine: En
     assert (report.total, report.newly_published) == (0, 0)
     assert load_comment(engine, comment_id).status == CommentStatus.APPROVED
     assert next_settlement(engine, 600) is not None
-    assert all("TOKUNDO" not in text for text in site_files(settings.site_dir).values())
+    assert all("TOKUNDO" not in text for text in published_files(settings.site_dir).values())
 
 
 def test_a_withdrawn_comment_leaves_the_site(settings: Settings, engine: Engine) -> None:
@@ -122,13 +107,13 @@ def test_a_withdrawn_comment_leaves_the_site(settings: Settings, engine: Engine)
         approve(session, gone, "mira")
     publish_site(engine, default_catalogue(), settings.site_dir, actor="publisher")
     gone_page = comment_page("sq", reference_for(load_comment(engine, gone).inbound_id))
-    assert gone_page in site_files(settings.site_dir)
+    assert gone_page in published_files(settings.site_dir)
 
     with session_scope(engine) as session:
         withdraw(session, gone, "mira", "the citizen asked")
     publish_site(engine, default_catalogue(), settings.site_dir, actor="publisher")
 
-    files = site_files(settings.site_dir)
+    files = published_files(settings.site_dir)
     assert gone_page not in files
     assert all("TOKGONE" not in text for text in files.values())
     assert any("TOKKEEP" in text for text in files.values())
