@@ -163,6 +163,10 @@ class Settings(BaseSettings):
     # Classifier: a comment classified with less confidence than this is flagged
     # low-confidence (the queue filters on it) rather than trusted.
     classifier_low_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Campaigns: a comment joins a campaign when at least this share of the shorter text's
+    # word triples is in the campaign's text; a group is shown as a campaign from this size.
+    campaign_threshold: float = Field(default=0.6, gt=0.0, le=1.0)
+    campaign_min_size: int = Field(default=3, ge=2)
 
     @field_validator("database_url")
     @classmethod

@@ -146,6 +146,17 @@ class Comment(SQLModel, table=True):
     claimed_until: datetime | None = None
     # Compared on every write (optimistic locking); a stale form gets HTTP 409.
     version: int = 1
+    # The campaign (near-identical letters) the comment belongs to (``moderation.campaigns``).
+    # Not a foreign key: on SQLite a column with one can be neither added to nor dropped
+    # from ``comment`` without copying the table (which would lose the search triggers).
+    campaign_id: int | None = Field(default=None, index=True)
+    # A moderator took the comment out of its campaign: it is never grouped again by itself.
+    campaign_split: bool = False
+    # What the member adds to the campaign's text (its own sentences, personal data
+    # redacted), and whether a moderator has looked at it (``AdditionsStatus``); published
+    # under the campaign only once approved.
+    additions: str = ""
+    additions_status: str | None = Field(default=None, max_length=16)
 
 
 class CommentCommitment(SQLModel, table=True):
@@ -490,3 +501,40 @@ class CommentClassification(SQLModel, table=True):
     # JSON: label -> calibrated probability.
     scores: str = "{}"
     classified_at: datetime = Field(default_factory=utcnow)
+
+
+class AdditionsStatus(StrEnum):
+    """A campaign member's own sentences: approving the campaign approves the common text;
+    what a member added waits for a moderator's look."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Campaign(SQLModel, table=True):
+    """Near-identical comments (a form letter sent by many), moderated and published once.
+
+    ``size`` counts every member, the representative included; a group smaller than
+    ``OGP_CAMPAIGN_MIN_SIZE`` is kept but not shown as a campaign.
+    """
+
+    __tablename__ = "campaign"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    # Not a foreign key, as ``comment.campaign_id`` is not one: ``moderation.campaigns``
+    # alone writes both.
+    representative_comment_id: int = Field(index=True)
+    size: int = Field(default=0, index=True)
+
+
+class CampaignBand(SQLModel, table=True):
+    """One LSH band of a comment's MinHash signature: comments sharing a key are
+    candidates for the same campaign (``intake.campaigns``)."""
+
+    __tablename__ = "campaign_band"
+
+    key: int = Field(sa_type=BigInteger, primary_key=True)
+    comment_id: int = Field(foreign_key="comment.id", primary_key=True, index=True)
