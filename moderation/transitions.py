@@ -52,6 +52,15 @@ class Action(StrEnum):
     REPROCESS = "reprocess"
     CONSENT = "consent"
     CONSENT_REMOVE = "consent-remove"
+    # Campaigns (``moderation.campaigns``): decisions on every undecided member at once,
+    # a member's own additions, and changes of membership.
+    CAMPAIGN_APPROVE = "campaign-approve"
+    CAMPAIGN_REJECT = "campaign-reject"
+    CAMPAIGN_SPLIT = "campaign-split"
+    CAMPAIGN_MERGE = "campaign-merge"
+    CAMPAIGN_RECOMPUTE = "campaign-recompute"
+    ADDITIONS_APPROVE = "additions-approve"
+    ADDITIONS_REJECT = "additions-reject"
 
 
 S = CommentStatus

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from config.settings import Settings
 from intake import failpoints
 from intake.analyse import DEFAULT_LIMITS, DEFAULT_MAX_TEXT_CHARS, Analysis, Quarantine, analyse
+from intake.campaigns import DEFAULT_THRESHOLD
 from intake.classifier.store import record_classification
 from intake.classify import Classifier
 from intake.limits import Limits
@@ -25,6 +26,7 @@ from intake.pii import detect_personal_data
 from intake.receipts import decide_receipt, own_addresses, reference_for
 from intake.timeout import TimeLimitExceeded, time_limit
 from intake.webform import form_consent
+from moderation.campaigns import assign
 from moderation.confirmations import address_confirmed, plan_confirmation, plan_receipt
 from moderation.db import session_scope
 from moderation.models import (
@@ -69,6 +71,7 @@ class ProcessingOptions:
     own_addresses: frozenset[str] = frozenset()
     confirmation_hours: int = 72
     max_attempts: int = 5
+    campaign_threshold: float = DEFAULT_THRESHOLD
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ProcessingOptions:
@@ -86,6 +89,7 @@ class ProcessingOptions:
             own_addresses=own_addresses(settings.mail_from, settings.imap_user),
             confirmation_hours=settings.confirmation_hours,
             max_attempts=settings.max_attempts,
+            campaign_threshold=settings.campaign_threshold,
         )
 
 
@@ -196,6 +200,8 @@ def _process_claimed(engine: Engine, inbound_id: int, raw: bytes, released: bool
                                               commitment_id=label.commitment_id,
                                               score=label.score))
             record_classification(session, comment.id or 0, result.classification)
+            # Near-identical letters join their campaign here, so the queue shows it at once.
+            assign(session, comment, options.campaign_threshold)
             session.add(ModerationEvent(comment_id=comment.id, inbound_id=message.id,
                                         actor="system", action="classify",
                                         to_status=comment.status,
