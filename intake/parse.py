@@ -10,9 +10,14 @@ import email
 import email.policy
 import email.utils
 import hashlib
+import itertools
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.errors import HeaderParseError
+from email.header import decode_header
+from email.headerregistry import Address
 from email.message import EmailMessage, Message
 
 from intake.htmltext import html_to_text
@@ -189,10 +194,120 @@ def _sent_at(message: Message) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+# Bidi embeddings, overrides and isolates: they can make a name read as something else.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# A display name longer than this is not a name; the rest is cut.
+NAME_MAX_CHARS = 200
+
+
+def clean_display_name(name: str) -> str:
+    """A sender's name fit for one line of a moderator's screen and a mail header.
+
+    Control characters (CR, LF, NUL, escape), line and paragraph separators and bidi
+    overrides become spaces, runs of space collapse. Markup stays as text: the
+    templates escape it.
+    """
+    name = _undo_surrogates(name)
+    spaced = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp")
+                     or ch in _BIDI_CONTROLS else ch for ch in name)
+    return " ".join(spaced.split())[:NAME_MAX_CHARS]
+
+
+def _undo_surrogates(value: str) -> str:
+    """Raw 8-bit bytes in a header (RFC 6532 UTF-8, or a legacy charset) that the parser
+    kept as surrogates, decoded like a body; a database cannot store a lone surrogate."""
+    if not any(unicodedata.category(ch) == "Cs" for ch in value):
+        return value
+    try:
+        raw = value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if unicodedata.category(ch) == "Cs" else ch for ch in value)
+    for charset in FALLBACK_CHARSETS:
+        try:
+            return raw.decode(charset)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", errors="replace")  # pragma: no cover  (latin-1 never fails)
+
+
+def _plain_address(value: str) -> str:
+    address = _undo_surrogates(value).strip().lower()
+    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in address):
+        return ""
+    return address
+
+
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[QqBb]\?[^?\s]*\?=")
+# What an encoded word stands in for while the header's structure is read.
+_WORD_MARK = "OGPENCODEDWORD{}X"
+_WORD_MARK_RE = re.compile(r"OGPENCODEDWORD(\d+)X")
+
+
+def _decode_word(word: str) -> str:
+    """One RFC 2047 encoded word decoded, whatever it decodes to (also CR and LF)."""
+    try:
+        [(chunk, charset)] = decode_header(word)
+    except (HeaderParseError, ValueError):
+        return word
+    if isinstance(chunk, str):
+        return chunk
+    data = bytes(chunk)
+    for candidate in ([str(charset)] if charset else []) + list(FALLBACK_CHARSETS):
+        try:
+            return data.decode(candidate)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("utf-8", errors="replace")  # pragma: no cover  (latin-1 never fails)
+
+
+def _sender_from_raw(raw: str) -> tuple[str, str]:
+    """Name and address read from the undecoded header.
+
+    Each encoded word is masked by a plain atom while the address structure is read,
+    so nothing it decodes to (a colon, a comma, angle brackets) can move the address;
+    the name is then decoded word by word. Adjacent encoded words join without the
+    space between them (RFC 2047, section 6.2).
+    """
+    words = _ENCODED_WORD.findall(raw)
+    numbers = itertools.count()
+    masked = _ENCODED_WORD.sub(lambda _: _WORD_MARK.format(next(numbers)), raw)
+    for name, address in email.utils.getaddresses([masked]):
+        if not address or _WORD_MARK_RE.search(address) or "@" not in address:
+            continue
+        joined = re.sub(r"(OGPENCODEDWORD\d+X)\s+(?=OGPENCODEDWORD\d+X)", r"\1", name)
+        decoded = _WORD_MARK_RE.sub(lambda m: _decode_word(words[int(m.group(1))]), joined)
+        return decoded, address
+    return "", ""
+
+
+def _raw_header(message: Message, name: str) -> str:
+    """The first such header as received: folded, its encoded words still encoded."""
+    for key, value in message.raw_items():
+        if key.lower() == name.lower():
+            return str(value)
+    return ""
+
+
 def _author(message: Message) -> tuple[str, str]:
-    raw = _header(message, "From")
-    name, address = email.utils.parseaddr(raw)
-    return " ".join(name.split()), address.strip().lower()
+    """The sender's name and address from the first From header.
+
+    A display name may be an encoded word that decodes to anything: a line break,
+    quotes, angle brackets, commas (RFC 2047 allows it; hostile mail uses it). The
+    standard parser refuses a decoded CR or LF outright, so the address, which never
+    needs decoding, is then read from the raw header: the moderator must see who wrote,
+    and the receipt and notices need the address. The name is kept without its control
+    characters.
+    """
+    try:
+        # policy.default gives an address header: its ``addresses`` are parsed per RFC 5322.
+        addresses: tuple[Address, ...] = getattr(message["From"], "addresses", ())
+    except Exception:  # the parser raises on a decoded line break, among others
+        addresses = ()
+    for parsed in addresses:
+        if parsed.addr_spec:
+            return clean_display_name(parsed.display_name), _plain_address(parsed.addr_spec)
+    name, address = _sender_from_raw(" ".join(_raw_header(message, "From").split()))
+    return clean_display_name(name), _plain_address(address)
 
 
 DANGEROUS_EXTENSIONS = frozenset({

@@ -9,6 +9,15 @@ from email.message import EmailMessage
 import pytest
 
 from intake.parse import parse_message, peek_message_id
+from tests.conftest import unavailable
+from tests.hostile_senders import (
+    HOSTILE_NAMES,
+    XSS_VECTORS,
+    expected_name,
+    has_control_characters,
+    hostile_mail,
+    xss_payloads,
+)
 from tests.mailgen import TOPICS, build
 
 ALBANIAN = "Përshëndetje nga Korça: shërbimet në e-Albania janë të ngadalta."
@@ -240,3 +249,53 @@ def test_message_id_is_kept() -> None:
     raw = raw_mail(b"tekst")
     assert parse_message(raw).message_id == "<unit-parse@example.org>"
     assert peek_message_id(raw) == "<unit-parse@example.org>"
+
+
+# ------------------------------------------------------------------ hostile sender names
+
+@pytest.mark.parametrize("how", ["q", "b"])
+@pytest.mark.parametrize("display_name", HOSTILE_NAMES)
+def test_an_encoded_hostile_name_keeps_the_address_and_loses_its_control_characters(
+        display_name: str, how: str) -> None:
+    parsed = parse_message(hostile_mail(display_name, "Ana.Berisha@Example.AL", how))
+    assert parsed.author_email == "ana.berisha@example.al"
+    assert parsed.author_name == expected_name(display_name)
+
+
+def test_every_xss_payload_as_an_encoded_name_keeps_the_address() -> None:
+    payloads = list(xss_payloads())
+    if not payloads:
+        unavailable(f"XSS corpus not found at {XSS_VECTORS} (shared/corpora/xss)")
+    with_line_breaks = [p for p in payloads if "\n" in p or "\r" in p]
+    assert len(with_line_breaks) >= 90  # the names the parser used to lose entirely
+    wrong = []
+    for number, payload in enumerate(payloads):
+        for how in ("q", "b"):
+            parsed = parse_message(hostile_mail(payload, f"qytetar{number}@example.al", how))
+            if (parsed.author_email != f"qytetar{number}@example.al"
+                    or parsed.author_name != expected_name(payload)
+                    or has_control_characters(parsed.author_name)):
+                wrong.append((number, how, parsed.author_name, parsed.author_email))
+    assert wrong == []
+
+
+@pytest.mark.parametrize(
+    ("header", "name", "address"),
+    [("=?utf-8?q?Ana?= =?utf-8?q?_Berisha=0A?= <ana@example.al>", "Ana Berisha",
+      "ana@example.al"),
+     ("=?x-unknown?q?Ana=0A?= <ana@example.al>", "Ana", "ana@example.al"),
+     ("=?utf-8?q?a=0A?= <x@example.al>, =?utf-8?q?b=0A?= <y@example.al>", "a",
+      "x@example.al"),
+     # No address at all: nothing is made up from the encoded name.
+     ("=?utf-8?q?Ana=0A=3Cana@example.al=3E?=", "", ""),
+     ("=?utf-8?q?Ana=0A?=", "", "")],
+)
+def test_raw_header_fallback(header: str, name: str, address: str) -> None:
+    parsed = parse_message(raw_mail(b"tekst", From=header))
+    assert (parsed.author_name, parsed.author_email) == (name, address)
+
+
+def test_raw_utf8_in_a_name_is_decoded() -> None:
+    parsed = parse_message(raw_mail(b"tekst", From="X <ana@example.org>").replace(
+        b"From: X", "From: Ëna\x01 Hoxha".encode()))
+    assert (parsed.author_name, parsed.author_email) == ("Ëna Hoxha", "ana@example.org")
