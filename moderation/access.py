@@ -55,6 +55,14 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Roles | Public]] = {
     ("POST", "/comments/{comment_id}/redactions"): MODERATION,
     ("POST", "/comments/{comment_id}/redactions/{redaction_id}/lift"): MODERATION,
     ("POST", "/comments/bulk"): MODERATION,
+    # Campaigns: a form letter decided once for all its senders, split, merged.
+    ("GET", "/campaigns"): MODERATION,
+    ("GET", "/campaigns/{campaign_id}"): MODERATION,
+    ("POST", "/campaigns/{campaign_id}/approve"): MODERATION,
+    ("POST", "/campaigns/{campaign_id}/reject"): MODERATION,
+    ("POST", "/campaigns/{campaign_id}/merge"): MODERATION,
+    ("POST", "/campaigns/{campaign_id}/members/{comment_id}/additions"): MODERATION,
+    ("POST", "/campaigns/{campaign_id}/members/{comment_id}/split"): MODERATION,
     # Reasoned responses: the secretariat answers for the government.
     ("POST", "/comments/{comment_id}/response"): SECRETARIAT,
     ("POST", "/comments/{comment_id}/response/edit"): SECRETARIAT,
@@ -82,6 +90,7 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Roles | Public]] = {
 COMMAND_ROLES: Final[dict[str, Roles]] = {
     "approve": MODERATION,
     "reject": MODERATION,
+    "campaigns": MODERATION,
     "release": SECRETARIAT,
     "reprocess": SECRETARIAT,
     "respond": SECRETARIAT,

@@ -427,7 +427,7 @@ def _representative(members: Sequence[int], fingerprints: dict[int, Fingerprint]
 
 
 def recompute(engine: Engine, threshold: float = DEFAULT_THRESHOLD, min_size: int = 2,
-              progress: Callable[[int], None] | None = None, actor: str = "system"
+              progress: Callable[[int], object] | None = None, actor: str = "system"
               ) -> RecomputeReport:
     """Group every comment again, in one transaction: band rows, campaigns, each member's
     additions. A campaign keeps its id when most of its members stay together, so links

@@ -30,6 +30,8 @@ from moderation.transitions import (
     reprocess_inbound,
 )
 from moderation.users import UserError
+from workers.cli_campaigns import CampaignError, add_campaigns_parser, decide_campaign
+from workers.cli_campaigns import cmd_campaigns as campaigns_command
 from workers.cli_check import add_check_arguments, cmd_check
 from workers.cli_classifier import add_classifier_parsers
 from workers.cli_users import USERS_COMMANDS, add_users_parser
@@ -252,12 +254,39 @@ def _decide(runtime: Runtime, ids: Sequence[int], actor: str,
     return 1 if failures else 0
 
 
+def _campaign_or_ids(args: argparse.Namespace) -> int | None:
+    """``--campaign ID`` or comment ids, not both, not neither."""
+    if args.campaign is not None and args.ids:
+        raise CliError("give comment ids or --campaign ID, not both")
+    if args.campaign is None and not args.ids:
+        raise CliError("give the comment ids, or --campaign ID for every undecided comment "
+                       "of a campaign")
+    return args.campaign  # type: ignore[no-any-return]
+
+
+def _decide_campaign(runtime: Runtime, campaign_id: int, actor: str, approve: bool,
+                     **rejection: Any) -> int:
+    try:
+        return decide_campaign(runtime, campaign_id, actor, approve, **rejection)
+    except CampaignError as error:
+        raise CliError(str(error)) from error
+
+
+def cmd_campaigns(runtime: Runtime, args: argparse.Namespace) -> int:
+    actor = "cli" if args.actor is None else _require_user(runtime, args.actor, "campaigns")
+    return campaigns_command(runtime, args, actor)
+
+
 def cmd_approve(runtime: Runtime, args: argparse.Namespace) -> int:
     from workers.publishing import request_publish
 
     actor = _require_user(runtime, args.actor, "approve")
-    status = _decide(runtime, args.ids, actor,
-                     lambda session, comment_id: approve(session, comment_id, actor), "approved")
+    if _campaign_or_ids(args) is not None:
+        status = _decide_campaign(runtime, args.campaign, actor, approve=True)
+    else:
+        status = _decide(runtime, args.ids, actor,
+                         lambda session, comment_id: approve(session, comment_id, actor),
+                         "approved")
     if runtime.settings.broker_url:
         request_publish(runtime)
         print(f"the site is republished by a task once the undo window "
@@ -281,9 +310,13 @@ def cmd_reject(runtime: Runtime, args: argparse.Namespace) -> int:
         raise CliError("--reason must say why (or give --reason-code); the citizen may read it")
     actor = _require_user(runtime, args.actor, "reject")
     policy = _notice_policy(runtime)
-    status = _decide(runtime, args.ids, actor,
-                     lambda session, comment_id: reject(session, comment_id, actor, reason, code,
-                                                        notices=policy), "rejected")
+    if _campaign_or_ids(args) is not None:
+        status = _decide_campaign(runtime, args.campaign, actor, approve=False, code=code,
+                                  reason=reason, notices=policy)
+    else:
+        status = _decide(runtime, args.ids, actor,
+                         lambda session, comment_id: reject(session, comment_id, actor, reason,
+                                                            code, notices=policy), "rejected")
     if policy.enabled:
         runtime.send_notices()  # due now only when OGP_UNDO_SECONDS=0; else the sweeper's
     return status
@@ -621,11 +654,16 @@ def build_parser() -> argparse.ArgumentParser:
     queue.add_argument("--json", action="store_true", help="print a JSON list")
 
     approve_p = command(sub, "approve", cmd_approve, help="approve comments")
-    approve_p.add_argument("ids", nargs="+", type=int, metavar="ID")
+    approve_p.add_argument("ids", nargs="*", type=int, metavar="ID")
+    approve_p.add_argument("--campaign", type=int, metavar="ID",
+                           help="every undecided comment of this campaign (what members "
+                                "added waits for a moderator's look)")
     approve_p.add_argument("--as", dest="actor", required=True, metavar="USER")
 
     reject_p = command(sub, "reject", cmd_reject, help="reject comments with a reason")
-    reject_p.add_argument("ids", nargs="+", type=int, metavar="ID")
+    reject_p.add_argument("ids", nargs="*", type=int, metavar="ID")
+    reject_p.add_argument("--campaign", type=int, metavar="ID",
+                          help="every undecided comment of this campaign")
     reject_p.add_argument("--reason-code", metavar="CODE",
                           choices=[code.value for code in RejectCode],
                           help="why, from the list the citizen reads in both languages "
@@ -733,6 +771,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
 
     add_users_parser(sub).set_defaults(handler=cmd_users)
+    add_campaigns_parser(sub).set_defaults(handler=cmd_campaigns)
     add_classifier_parsers(sub, CliError)
 
     add_check_arguments(command(sub, "check", cmd_check, help="check the configuration and "
