@@ -6,6 +6,7 @@ classifier and the publisher read it, the database keeps a copy for joins.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -13,6 +14,11 @@ from pathlib import Path
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.toml")
 GENERAL = "general"
+# Commitment ids and slugs become file names and URL parts of the public site
+# (``publish.urls``): nothing that could climb out of a folder or need escaping.
+SAFE_NAME = re.compile(r"[a-z0-9-]+")
+# Component ids only name anchors and database rows; the plan's own use underscores.
+SAFE_COMPONENT_ID = re.compile(r"[a-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,24 @@ def _text(table: dict[str, object], key: str) -> str:
     return value.strip()
 
 
+def _checked(kind: str, value: str, pattern: re.Pattern[str] = SAFE_NAME) -> None:
+    if not pattern.fullmatch(value):
+        allowed = "a-z, 0-9, '-' and '_'" if pattern is SAFE_COMPONENT_ID else "a-z, 0-9 and '-'"
+        raise CatalogueError(f"{kind} {value!r} may hold only {allowed}")
+
+
+def _validate_names(commitments: tuple[Commitment, ...],
+                    components: tuple[Component, ...]) -> None:
+    for commitment in commitments:
+        _checked("commitment id", commitment.id)
+        _checked(f"commitment {commitment.id}'s slug", commitment.slug)
+    for component in components:
+        _checked("component id", component.id, SAFE_COMPONENT_ID)
+    ids = [c.id for c in commitments]
+    if len(set(ids)) != len(ids) or GENERAL in ids:
+        raise CatalogueError(f"commitment ids must be unique and not {GENERAL!r}")
+
+
 def parse_catalogue(data: dict[str, object]) -> Catalogue:
     plan = data.get("plan")
     raw_components = data.get("components")
@@ -138,6 +162,7 @@ def parse_catalogue(data: dict[str, object]) -> Catalogue:
         keywords_en=_strings(raw_general, "keywords_en"),
         keywords_sq=_strings(raw_general, "keywords_sq"),
     )
+    _validate_names(commitments, components)
     known = {c.id for c in commitments}
     component_ids = {c.id for c in components}
     for component in components:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -97,3 +98,33 @@ def test_missing_sections_are_rejected(raw_catalogue: dict[str, Any]) -> None:
     del data["general"]
     with pytest.raises(CatalogueError, match=r"\[general\]"):
         parse_catalogue(data)
+
+
+@pytest.mark.parametrize(
+    ("line", "hostile"),
+    [('slug = "integrity-plans"', 'slug = "../x"'),
+     ('slug = "integrity-plans"', 'slug = "integrity/plans"'),
+     ('slug = "integrity-plans"', 'slug = "Integrity-Plans"'),
+     ('slug = "integrity-plans"', 'slug = ""'),
+     ("id = 1\n", 'id = "../1"\n'),
+     ("id = 1\n", 'id = "1 "\n'),
+     ("id = 1\n", 'id = "general"\n'),
+     ("id = 1\n", "id = 2\n"),
+     ('id = "anti_corruption"', 'id = "../anti"')],
+)
+def test_a_name_that_could_leave_the_site_folder_is_refused_at_load(
+        tmp_path: Path, line: str, hostile: str) -> None:
+    text = CATALOGUE_PATH.read_text(encoding="utf-8")
+    assert line in text
+    path = tmp_path / "catalogue.toml"
+    path.write_text(text.replace(line, hostile, 1), encoding="utf-8")
+    with pytest.raises(CatalogueError):
+        load_catalogue(path)
+
+
+def test_the_refusal_names_the_bad_slug(tmp_path: Path) -> None:
+    path = tmp_path / "catalogue.toml"
+    path.write_text(CATALOGUE_PATH.read_text(encoding="utf-8").replace(
+        'slug = "integrity-plans"', 'slug = "../x"'), encoding="utf-8")
+    with pytest.raises(CatalogueError, match=r"commitment 1's slug '\.\./x' may hold only"):
+        load_catalogue(path)
