@@ -38,6 +38,7 @@ from moderation.models import (
     Comment,
     CommentStatus,
     ModerationEvent,
+    Redaction,
     RejectCode,
     utcnow,
 )
@@ -120,16 +121,18 @@ def _set_additions(comment: Comment, common: str, own_text: str) -> None:
     comment.additions_status = AdditionsStatus.PENDING if found else None
 
 
-def assign(session: Session, comment: Comment,
-           threshold: float = DEFAULT_THRESHOLD) -> int | None:
+def assign(session: Session, comment: Comment, threshold: float = DEFAULT_THRESHOLD,
+           redactions: Sequence[Redaction] | None = None) -> int | None:
     """Group a new comment (in the transaction that stores it): its campaign's id, or None.
 
+    ``redactions``: the comment's, when the caller has just recorded them (saves a query).
     Idempotent: a comment already in a campaign, split out by a moderator, or too short to
     compare is left as it is.
     """
     if comment.id is None or comment.campaign_id is not None or comment.campaign_split:
         return comment.campaign_id
-    own_text = _bodies(session, [comment])[comment.id]
+    own_text = (_bodies(session, [comment])[comment.id] if redactions is None else
+                published_body(comment, active_ranges(redactions, body_field(comment))))
     found = fingerprint(own_text)
     if not found.groupable:
         return None

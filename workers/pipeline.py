@@ -194,14 +194,14 @@ def _process_claimed(engine: Engine, inbound_id: int, raw: bytes, released: bool
             session.add(comment)
             session.flush()
             # Safe by default: what looks like personal data is hidden when published.
-            detect_and_record(session, comment, detect_personal_data)
+            redactions = detect_and_record(session, comment, detect_personal_data)
             for label in result.classification.labels:
                 session.add(CommentCommitment(comment_id=comment.id or 0,
                                               commitment_id=label.commitment_id,
                                               score=label.score))
             record_classification(session, comment.id or 0, result.classification)
             # Near-identical letters join their campaign here, so the queue shows it at once.
-            assign(session, comment, options.campaign_threshold)
+            assign(session, comment, options.campaign_threshold, redactions)
             session.add(ModerationEvent(comment_id=comment.id, inbound_id=message.id,
                                         actor="system", action="classify",
                                         to_status=comment.status,
