@@ -41,8 +41,10 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from config.catalogue import Catalogue
+from config.settings import Settings
 from moderation.classification import low_confidence_ids
 from moderation.models import (
+    Campaign,
     Comment,
     CommentClassification,
     CommentCommitment,
@@ -69,6 +71,8 @@ _MAX_CURSOR_CHARS = 100
 _CURSOR_TIME = "%Y-%m-%dT%H:%M:%S.%f"
 _CURSOR_PAYLOAD = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6})\|([1-9]\d{0,17})")
 _FLAG_VALUES = {"1": True, "0": False}
+# A caller without settings (a script, a test) groups as an unconfigured install does.
+DEFAULT_CAMPAIGN_MIN_SIZE: Final[int] = Settings.model_fields["campaign_min_size"].default
 
 
 class QueueError(ValueError):
@@ -264,9 +268,10 @@ LINK = _table(CommentCommitment)
 COMMITMENT = _table(CommitmentRecord)
 INBOUND = _table(InboundMessage)
 CLASSIFICATION = _table(CommentClassification)
+CAMPAIGN = _table(Campaign)
 _PAGE_COLUMNS = ("id", "status", "subject", "language", "inbound_id", "received_at",
                  "reject_reason", "version", "channel", "created_at", "has_attachments",
-                 "released", "author_public")
+                 "released", "author_public", "campaign_id")
 
 
 def _search_condition(dialect: str, terms: list[str]) -> ColumnElement[bool]:
@@ -411,8 +416,13 @@ def _count(session: Session, query: QueueQuery, snapshot: str | None) -> dict[st
     return counts
 
 
-def fetch_queue(session: Session, query: QueueQuery, with_counts: bool = True) -> QueuePage:
-    """One page of the queue, its neighbours' cursors and (by default) the tab counts."""
+def fetch_queue(session: Session, query: QueueQuery, with_counts: bool = True,
+                campaign_min_size: int = DEFAULT_CAMPAIGN_MIN_SIZE) -> QueuePage:
+    """One page of the queue, its neighbours' cursors and (by default) the tab counts.
+
+    ``campaign_min_size`` is the setting ``OGP_CAMPAIGN_MIN_SIZE``: an item names its
+    campaign only when the campaign is at least that large (as the campaigns page lists).
+    """
     snapshot = _begin_read(session)
     dialect = session.get_bind().dialect.name
     c = COMMENT.c
@@ -435,7 +445,8 @@ def fetch_queue(session: Session, query: QueueQuery, with_counts: bool = True) -
     del rows[query.limit:]
     if backwards:
         rows.reverse()
-    items = _items(session, [dict(zip(_PAGE_COLUMNS, row, strict=True)) for row in rows])
+    items = _items(session, [dict(zip(_PAGE_COLUMNS, row, strict=True)) for row in rows],
+                   campaign_min_size)
 
     def at(item: dict[str, Any]) -> str:
         return Cursor(item["_created_at"], item["id"]).encode()
@@ -463,10 +474,23 @@ def _response_item(response: Response | None) -> dict[str, str] | None:
             "text_en": response.text_en}
 
 
-def _items(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _campaign_sizes(session: Session, campaign_ids: set[int], min_size: int) -> dict[int, int]:
+    """The size of each campaign that is large enough to be shown as one."""
+    if not campaign_ids:
+        return {}
+    found = session.connection().execute(
+        select(CAMPAIGN.c.id, CAMPAIGN.c.size)
+        .where(CAMPAIGN.c.id.in_(sorted(campaign_ids)), CAMPAIGN.c.size >= min_size))
+    return {row.id: row.size for row in found.all()}
+
+
+def _items(session: Session, rows: list[dict[str, Any]],
+           campaign_min_size: int) -> list[dict[str, Any]]:
     """The keys the queue has always listed, and a few more (version, channel, created_at,
-    the secretariat's response)."""
+    the secretariat's response, the campaign when it is shown as one)."""
     ids = [row["id"] for row in rows]
+    sizes = _campaign_sizes(session, {row["campaign_id"] for row in rows
+                                      if row["campaign_id"] is not None}, campaign_min_size)
     labels = commitments_by_comment(session, ids)
     responses = responses_by_comment(session, ids)
     redactions = all_redactions(session, ids)
@@ -497,6 +521,9 @@ def _items(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
             "redactions": summary(redactions, row["id"]),
             "author_public": row["author_public"],
             "low_confidence": row["id"] in unsure,
+            # None when alone or in a group below the minimum size (moderated one by one).
+            "campaign_id": row["campaign_id"] if row["campaign_id"] in sizes else None,
+            "campaign_size": sizes.get(row["campaign_id"]),
             "_created_at": row["created_at"],
         }
         for row in rows

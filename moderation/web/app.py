@@ -21,7 +21,17 @@ from config.catalogue import Catalogue, default_catalogue
 from config.settings import Settings
 from moderation.db import make_engine
 from moderation.web.context import LoginRequiredError, WebContext, authorize
-from moderation.web.routes import audit, auth, comments, contact, digest, inbound, queue, users
+from moderation.web.routes import (
+    audit,
+    auth,
+    campaigns,
+    comments,
+    contact,
+    digest,
+    inbound,
+    queue,
+    users,
+)
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self'; "
@@ -109,6 +119,6 @@ def create_app(
     def root() -> Response:
         return RedirectResponse("/queue", status_code=303)
 
-    for module in (auth, queue, comments, inbound, audit, digest, users, contact):
+    for module in (auth, queue, comments, campaigns, inbound, audit, digest, users, contact):
         app.include_router(module.router)
     return app

@@ -20,6 +20,7 @@ from moderation.access import SECRETARIAT, allows
 from moderation.classification import explanation_of
 from moderation.models import (
     Attachment,
+    Campaign,
     Comment,
     CommentStatus,
     DecisionNotice,
@@ -102,6 +103,7 @@ def _render_comment(ctx: WebContext, session: Session, me: StaffSession, comment
         select(DecisionNotice).where(DecisionNotice.comment_id == comment_id)).all()}
     notice = notices.get(NoticeTopic.DECISION)
     redactions = all_redactions(session, [comment_id]).get(comment_id, [])
+    campaign = session.get(Campaign, comment.campaign_id) if comment.campaign_id else None
     return ctx.render(
         "comment.html", status_code=status_code, comment=comment, inbound=inbound,
         attachments=attachments, labels=[ctx.catalogue.label(label) for label in labels],
@@ -127,6 +129,9 @@ def _render_comment(ctx: WebContext, session: Session, me: StaffSession, comment
                     for r in redactions],
         redaction_fields=[RedactionField.SUBJECT, body_field(comment)],
         classification=explanation_of(session, comment_id),
+        # Below the minimum size the group is not a campaign to anyone: not shown.
+        campaign=campaign if campaign and campaign.size >= ctx.settings.campaign_min_size
+        else None,
     )
 
 

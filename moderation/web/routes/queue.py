@@ -46,7 +46,7 @@ def queue_page(ctx: Ctx, session: DbSession, me: Staff, request: Request,
         raise HTTPException(400, str(error)) from error
     if decided is not None and not decided.isdigit():
         raise HTTPException(400, f"decided must be a comment number (got {decided!r}).")
-    page = fetch_queue(session, query)
+    page = fetch_queue(session, query, campaign_min_size=ctx.settings.campaign_min_size)
     here = query.to_params()
     first = query.first_page().to_params()
     tabs = [(status, STATUS_LABELS[status], _url(query.first_page(status=status).to_params()),

@@ -64,6 +64,7 @@ class App:
         return (path.replace("{comment_id}", str(self.comment_id))
                 .replace("{inbound_id}", str(self.inbound_id))
                 .replace("{redaction_id}", "1")
+                .replace("{campaign_id}", "1")
                 .replace("{name}", "someone-else"))
 
 
