@@ -54,6 +54,7 @@ from publish.evidence import (
     public_text,
     unpack,
 )
+from publish.site import published_views
 
 # What ``to_public`` reads, and the sender's name to hide it; no other column is selected.
 PUBLISHED_COLUMNS = ("id", "inbound_id", "subject", "text", "display_html", "edited_text",
@@ -86,7 +87,10 @@ def load_facts(session: Session) -> list[CommentFacts]:
                  published_at, reject_code) in rows]
 
 
-def load_published(session: Session) -> list[PublishedComment]:
+def load_published(session: Session, catalogue: Catalogue | None = None,
+                   campaign_min_size: int = 3) -> list[PublishedComment]:
+    """Published comments as the site shows them: with ``catalogue``, a member of a
+    campaign carries the campaign's text and its own approved sentences only."""
     comments = session.exec(
         select(Comment)
         .options(load_only(*(getattr(Comment, name) for name in PUBLISHED_COLUMNS),
@@ -103,15 +107,17 @@ def load_published(session: Session) -> list[PublishedComment]:
                   col(CommentCommitment.commitment_id))
     ):
         labels.setdefault(comment_id, []).append(commitment_id)
+    views = to_public(comments, labels,
+                      active_redactions(session, [c.id or 0 for c in comments]), display_html)
+    if catalogue is not None:
+        shown = published_views(session, catalogue, {view.id: view for view in views},
+                                campaign_min_size)
+        views = [shown[view.id] for view in views]
     return [
         PublishedComment(public=public, inbound_id=comment.inbound_id, channel=comment.channel,
                          edited=comment.edited_html is not None,
                          sender_name=comment.author_name)
-        for comment, public in zip(
-            comments,
-            to_public(comments, labels, active_redactions(session, [c.id or 0 for c in comments]),
-                      display_html),
-            strict=True)
+        for comment, public in zip(comments, views, strict=True)
     ]
 
 
@@ -157,12 +163,13 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def load_evidence(session: Session, catalogue: Catalogue, time_zone: str, site_url: str,
-                  extra_files: Mapping[str, bytes] | None = None) -> EvidenceInput:
+                  extra_files: Mapping[str, bytes] | None = None,
+                  campaign_min_size: int = 3) -> EvidenceInput:
     read_one_snapshot(session)
-    published = load_published(session)
+    published = load_published(session, catalogue, campaign_min_size)
     sender_names = load_sender_names(session)
     files = public_digest_files(session, catalogue, time_zone, site_url, published,
-                                NameIndex(sender_names))
+                                NameIndex(sender_names), campaign_min_size)
     files.update(extra_files or {})
     return EvidenceInput(
         catalogue=catalogue, time_zone=time_zone, site_url=site_url,
@@ -172,8 +179,8 @@ def load_evidence(session: Session, catalogue: Catalogue, time_zone: str, site_u
 
 
 def public_digest_files(session: Session, catalogue: Catalogue, time_zone: str, site_url: str,
-                        published: list[PublishedComment], everyone: NameIndex
-                        ) -> dict[str, bytes]:
+                        published: list[PublishedComment], everyone: NameIndex,
+                        campaign_min_size: int = 3) -> dict[str, bytes]:
     """The public digest of the whole consultation (published comments only), as JSON and HTML.
 
     Its quotes pass the archive's own rules once more: no address, and no sender's name
@@ -182,7 +189,7 @@ def public_digest_files(session: Session, catalogue: Catalogue, time_zone: str, 
     """
     as_of = session.exec(select(func.max(Comment.updated_at))).one() or EPOCH
     digest = load_digest(session, catalogue, Period(None, None, ZoneInfo(time_zone)), as_of,
-                         public_only=True)
+                         public_only=True, campaign_min_size=campaign_min_size)
     senders = {item.public.id: item.sender_name for item in published}
 
     def clean(comment_id: int, text: str) -> str:
@@ -218,9 +225,11 @@ def write_atomically(out: Path, data: bytes) -> None:
 
 
 def write_evidence(engine: Engine, catalogue: Catalogue, out: Path, *, time_zone: str,
-                   site_url: str, now: datetime | None = None) -> EvidenceReport:
+                   site_url: str, now: datetime | None = None,
+                   campaign_min_size: int = 3) -> EvidenceReport:
     with Session(engine) as session:
-        data = load_evidence(session, catalogue, time_zone, site_url)
+        data = load_evidence(session, catalogue, time_zone, site_url,
+                             campaign_min_size=campaign_min_size)
     files = build_archive(data, generated_at=now or utcnow())
     archive = pack(files)
     problems = check_manifest(unpack(archive))

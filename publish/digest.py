@@ -54,6 +54,8 @@ class DigestRow:
     reject_code: str | None = None
     labels: tuple[str, ...] = ()  # commitment ids, best first; none means ``general``
     outcome: str | None = None  # the response's outcome, if the comment has one
+    # The campaign it belongs to, when that group is shown as one (``campaign_min_size``).
+    campaign: int | None = None
 
     @property
     def label_ids(self) -> tuple[str, ...]:
@@ -160,6 +162,14 @@ class Digest:
     references: Mapping[int, str] = field(default_factory=dict)
     # The label a comment is counted under first: its page on the public site.
     primary_label: Mapping[int, str] = field(default_factory=dict)
+    # Campaigns and the comments sent alone, counted apart: a campaign of 500 letters is
+    # one campaign of 500 comments, not 500 opinions.
+    campaigns: Mapping[int, Figure] = field(default_factory=dict)
+    unique: Figure = EMPTY
+
+    @property
+    def campaign_comments(self) -> int:
+        return sum(figure.count for figure in self.campaigns.values())
 
     def status(self, name: str) -> Figure:
         return self.by_status.get(name, EMPTY)
@@ -190,8 +200,17 @@ def quote_candidates(rows: Sequence[DigestRow], public: bool,
                      per_label: int = SAMPLE_PER_LABEL) -> dict[str, list[int]]:
     """Per label, the comments among which its representatives are chosen (an even sample)."""
     quotable = QUOTABLE_PUBLIC if public else QUOTABLE_STAFF
+    # A campaign is quoted at most once, by its first member (the representative, as a
+    # rule): its letters would otherwise crowd out every other voice, and a member's whole
+    # text may hold sentences of its own no moderator has approved for publication.
+    first: dict[int, int] = {}
+    for row in rows:
+        if row.campaign is not None and row.status in quotable:
+            first[row.campaign] = min(first.get(row.campaign, row.id), row.id)
     groups: dict[str, list[int]] = defaultdict(list)
     for row in rows:
+        if row.campaign is not None and first.get(row.campaign) != row.id:
+            continue
         if row.status in quotable:
             for label in row.label_ids:
                 groups[label].append(row.id)
@@ -331,7 +350,17 @@ def build_digest(
         representative={label: quotes.get(label, ()) for label in by_label},
         references={row.id: row.reference for row in rows},
         primary_label={row.id: row.label_ids[0] for row in rows},
+        campaigns=_campaigns(rows),
+        unique=Figure.of(row.id for row in rows if row.campaign is None),
     )
+
+
+def _campaigns(rows: Iterable[DigestRow]) -> dict[int, Figure]:
+    members: dict[int, list[int]] = defaultdict(list)
+    for row in rows:
+        if row.campaign is not None:
+            members[row.campaign].append(row.id)
+    return {campaign: Figure.of(ids) for campaign, ids in sorted(members.items())}
 
 
 def split_by_week(rows: Sequence[DigestRow], zone: tzinfo) -> dict[date, list[DigestRow]]:
@@ -356,6 +385,21 @@ class Statistics:
     median_hours_to_decision: float | None
     response_coverage: Mapping[str, Coverage]
     coverage_overall: Coverage
+    # Per campaign (its id as text, as JSON keeps it): its comments received, and published.
+    campaigns: Mapping[str, int] = field(default_factory=dict)
+    campaigns_published: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def campaign_comments(self) -> tuple[int, int]:
+        """Comments in campaigns: received, published."""
+        return sum(self.campaigns.values()), sum(self.campaigns_published.values())
+
+    @property
+    def unique(self) -> tuple[int, int]:
+        """Comments sent alone (in no campaign): received, published."""
+        received, published = self.campaign_comments
+        return (self.received - received,
+                self.by_status.get(CommentStatus.PUBLISHED, 0) - published)
 
 
 def statistics_of(digest: Digest) -> Statistics:
@@ -369,7 +413,16 @@ def statistics_of(digest: Digest) -> Statistics:
         median_hours_to_decision=digest.median_hours_to_decision,
         response_coverage=digest.response_coverage,
         coverage_overall=digest.coverage_overall,
+        campaigns={str(c): figure.count for c, figure in digest.campaigns.items()},
+        campaigns_published=_published_members(digest),
     )
+
+
+def _published_members(digest: Digest) -> dict[str, int]:
+    published = set(digest.status(CommentStatus.PUBLISHED).comment_ids)
+    counts = {str(campaign): sum(1 for i in figure.comment_ids if i in published)
+              for campaign, figure in digest.campaigns.items()}
+    return {campaign: count for campaign, count in counts.items() if count}
 
 
 def _merged_counts(parts: Iterable[Mapping[str, int]]) -> dict[str, int]:
@@ -415,4 +468,6 @@ def merge_statistics(parts: Sequence[tuple[Statistics, Sequence[float]]],
         response_coverage={label: _merged_coverage(items) for label, items in labels.items()},
         coverage_overall=_merged_coverage([nothing,
                                            *(stats.coverage_overall for stats, _ in parts)]),
+        campaigns=_merged_counts(stats.campaigns for stats, _ in parts),
+        campaigns_published=_merged_counts(stats.campaigns_published for stats, _ in parts),
     )

@@ -19,13 +19,14 @@ from html import unescape
 from html.parser import HTMLParser
 from typing import Any, TypeVar
 
-from sqlalchemy import Date, Engine, Select, cast, func, select
+from sqlalchemy import Date, Engine, Select, case, cast, func, select
 from sqlmodel import Session, col
 
 from config.catalogue import Catalogue
 from intake.receipts import reference_for
 from intake.sanitize import display_html
 from moderation.models import (
+    Campaign,
     Comment,
     CommentCommitment,
     CommentStatus,
@@ -65,15 +66,25 @@ def _filtered(statement: Statement, period: Period, public_only: bool) -> Statem
     return statement
 
 
-def load_rows(session: Session, period: Period, public_only: bool = False) -> list[DigestRow]:
-    """The comments received in ``period``, with their commitments and response outcomes."""
+def _shown_campaign(min_size: int) -> Any:
+    """The comment's campaign when its group is shown as one (``Campaign.size``, every
+    member counted, reaches ``min_size``), else NULL; needs the outer join on ``campaign``."""
+    return case((col(Campaign.size) >= min_size, col(Comment.campaign_id)), else_=None)
+
+
+def load_rows(session: Session, period: Period, public_only: bool = False,
+              campaign_min_size: int = 3) -> list[DigestRow]:
+    """The comments received in ``period``, with their commitments, response outcomes
+    and campaigns (those of at least ``campaign_min_size`` members)."""
     connection = session.connection()
     joined = (col(InboundMessage.id) == col(Comment.inbound_id))
     comments = _filtered(
         select(col(Comment.id), col(Comment.inbound_id), col(Comment.status),
                col(Comment.language), col(Comment.channel), col(Comment.reject_code),
-               col(Comment.decided_at), col(InboundMessage.created_at))
-        .select_from(Comment).join(InboundMessage, joined),
+               col(Comment.decided_at), col(InboundMessage.created_at),
+               _shown_campaign(campaign_min_size))
+        .select_from(Comment).join(InboundMessage, joined)
+        .outerjoin(Campaign, col(Campaign.id) == col(Comment.campaign_id)),
         period, public_only)
     labels: dict[int, list[str]] = {}
     for comment_id, commitment_id in connection.execute(_filtered(
@@ -98,9 +109,10 @@ def load_rows(session: Session, period: Period, public_only: bool = False) -> li
             language=language, channel=channel, received_at=received_at,
             decided_at=decided_at, reject_code=reject_code,
             labels=tuple(labels.get(comment_id or 0, ())), outcome=outcomes.get(comment_id or 0),
+            campaign=campaign,
         )
         for (comment_id, inbound_id, status, language, channel, reject_code, decided_at,
-             received_at) in connection.execute(comments)
+             received_at, campaign) in connection.execute(comments)
     ]
 
 
@@ -175,12 +187,15 @@ def candidate_ids(candidates: Mapping[str, Sequence[int]]) -> set[int]:
 
 
 def load_digest(session: Session, catalogue: Catalogue, period: Period, generated_at: datetime,
-                public_only: bool = False, with_quotes: bool = True) -> Digest:
+                public_only: bool = False, with_quotes: bool = True,
+                campaign_min_size: int = 3) -> Digest:
     """The digest of the comments received in ``period`` (published ones only if ``public_only``).
 
     ``with_quotes=False``: no representative comments, and no text is read at all.
+    ``campaign_min_size``: a group of near-identical comments counts as a campaign from
+    this many members (``OGP_CAMPAIGN_MIN_SIZE``).
     """
-    rows = load_rows(session, period, public_only)
+    rows = load_rows(session, period, public_only, campaign_min_size)
     texts = (load_texts(session, candidate_ids(quote_candidates(rows, public_only)), public_only)
              if with_quotes else {})
     return build_digest(rows, texts, catalogue, period, generated_at, public=public_only)
@@ -188,7 +203,8 @@ def load_digest(session: Session, catalogue: Catalogue, period: Period, generate
 
 def load_weekly_digests(session: Session, catalogue: Catalogue, period: Period,
                         generated_at: datetime,
-                        only: Collection[date] | None = None) -> list[Digest]:
+                        only: Collection[date] | None = None,
+                        campaign_min_size: int = 3) -> list[Digest]:
     """One public digest per week of receipt that has published comments, oldest first.
 
     ``only``: the Mondays of the weeks wanted (the others are neither read nor built)."""
@@ -196,7 +212,7 @@ def load_weekly_digests(session: Session, catalogue: Catalogue, period: Period,
         if not only:
             return []
         period = Period(min(only), max(only) + timedelta(days=6), period.zone)
-    rows = load_rows(session, period, public_only=True)
+    rows = load_rows(session, period, public_only=True, campaign_min_size=campaign_min_size)
     weeks = split_by_week(rows, period.zone)
     if only is not None:
         weeks = {monday: week_rows for monday, week_rows in weeks.items() if monday in only}
@@ -214,6 +230,7 @@ def load_weekly_digests(session: Session, catalogue: Catalogue, period: Period,
 
 def load_weeks(session: Session, catalogue: Catalogue, zone: tzinfo, generated_at: datetime,
                recount: Collection[date], rebuild: Collection[date],
+               campaign_min_size: int = 3,
                ) -> tuple[list[Digest], dict[date, tuple[Statistics, list[float]]]]:
     """For the weeks of receipt named by their Monday: the public digest of each week in
     ``rebuild`` (oldest first), and the statistics of all comments of each week in
@@ -223,8 +240,8 @@ def load_weeks(session: Session, catalogue: Catalogue, zone: tzinfo, generated_a
     if not needed:
         return [], {}
     span = Period(min(needed), max(needed) + timedelta(days=6), zone)
-    weeks = {monday: rows for monday, rows in split_by_week(load_rows(session, span),
-                                                            zone).items()
+    weeks = {monday: rows for monday, rows in split_by_week(
+                 load_rows(session, span, campaign_min_size=campaign_min_size), zone).items()
              if monday in needed}
     parts = {}
     for monday in sorted(set(weeks) & set(recount)):
@@ -249,18 +266,21 @@ def load_weeks(session: Session, catalogue: Catalogue, zone: tzinfo, generated_a
 # versions (every moderator's change bumps one: a decision, an edit, a redaction, a
 # reclassification; a comment's commitments are otherwise written only with the comment
 # itself), and their responses (an edit bumps the response's version; a comment linked
-# or unlinked changes the count and the sum of ids).
-Tally = tuple[int, int, int, str, int, int, str]
+# or unlinked changes the count and the sum of ids), and the campaigns they are counted
+# in (a comment grouped, split or merged, or its campaign reaching the minimum size,
+# changes the sum of campaign ids or how many are in one, whatever the version says).
+Tally = tuple[int, int, int, str, int, int, str, int, int]
 
 
 def _merge(a: Tally | None, b: Tally) -> Tally:
     if a is None:
         return b
     return (a[0] + b[0], a[1] + b[1], a[2] + b[2], max(a[3], b[3]), a[4] + b[4], a[5] + b[5],
-            max(a[6], b[6]))
+            max(a[6], b[6]), a[7] + b[7], a[8] + b[8])
 
 
-def week_tallies(session: Session, zone: tzinfo) -> dict[tuple[date, str], Tally]:
+def week_tallies(session: Session, zone: tzinfo,
+                 campaign_min_size: int = 3) -> dict[tuple[date, str], Tally]:
     """Per (Monday of the week of receipt in ``zone``, status): a tally that changes
     whenever a comment of that week or its responses change.
 
@@ -279,6 +299,7 @@ def week_tallies(session: Session, zone: tzinfo) -> dict[tuple[date, str], Tally
     received = col(InboundMessage.created_at)
     key = (cast(func.date_trunc("week", func.timezone(str(zone), received)), Date)
            if postgres else received)
+    shown = _shown_campaign(campaign_min_size)
     statement = (
         select(key.label("week"), col(Comment.status),
                func.count(), func.sum(col(Comment.id)), func.sum(col(Comment.version)),
@@ -286,21 +307,24 @@ def week_tallies(session: Session, zone: tzinfo) -> dict[tuple[date, str], Tally
                func.coalesce(func.sum(responses.c.ids), 0),
                func.coalesce(func.sum(responses.c.versions), 0)
                + func.coalesce(func.sum(responses.c.n), 0) * 1_000_003,
-               func.max(responses.c.updated))
+               func.max(responses.c.updated),
+               func.coalesce(func.sum(shown), 0), func.count(shown))
         .select_from(Comment)
         .join(InboundMessage, col(InboundMessage.id) == col(Comment.inbound_id))
         .outerjoin(responses, responses.c.comment_id == col(Comment.id))
+        .outerjoin(Campaign, col(Campaign.id) == col(Comment.campaign_id))
         .group_by(key, col(Comment.status)))
     tallies: dict[tuple[date, str], Tally] = {}
     for (week, status, count, ids, versions, updated, answer_ids, answers,
-         answered) in connection.execute(statement):
+         answered, campaign_ids, grouped) in connection.execute(statement):
         if not postgres:
             moment = week if isinstance(week, datetime) else datetime.fromisoformat(str(week))
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
             week = iso_week(moment.astimezone(zone).date())[1]
         tally: Tally = (int(count), int(ids or 0), int(versions or 0), str(updated),
-                        int(answer_ids), int(answers), str(answered or ""))
+                        int(answer_ids), int(answers), str(answered or ""), int(campaign_ids),
+                        int(grouped))
         where = (week, str(status))
         tallies[where] = _merge(tallies.get(where), tally)
     return tallies

@@ -31,6 +31,7 @@ from config.catalogue import GENERAL, Catalogue
 from moderation.models import RejectCode
 from moderation.reasons import REJECT_REASONS
 from publish.digest import OUTCOMES, Coverage, Digest, Figure, Statistics
+from publish.i18n import campaigns_summary
 from publish.render import CONTENT_SECURITY_POLICY, make_environment
 from publish.urls import ROOT_INDEX, comment_page, commitment_page, relative
 
@@ -137,7 +138,19 @@ def to_json(digest: Digest, catalogue: Catalogue) -> dict[str, Any]:
                    for quote in quotes},
         "references": {str(comment_id): reference
                        for comment_id, reference in sorted(digest.references.items())},
+        # Campaigns and the comments sent alone, counted apart.
+        "campaigns": {"count": len(digest.campaigns), "comments": digest.campaign_comments,
+                      "by_campaign": {str(campaign): _figure(figure)
+                                      for campaign, figure in digest.campaigns.items()}},
+        "unique": _figure(digest.unique),
+        "campaigns_summary": {"sq": summary(digest, "sq"), "en": summary(digest, "en")},
     }
+
+
+def summary(digest: Digest, language: str) -> str:
+    """"1 campaign of 500 comments; 12 unique comments" (in Albanian with "sq")."""
+    return campaigns_summary(len(digest.campaigns), digest.campaign_comments,
+                             digest.unique.count, "sq" if language == "sq" else "en")
 
 
 def render_json(digest: Digest, catalogue: Catalogue) -> str:
@@ -188,6 +201,9 @@ def figure_rows(digest: Digest, catalogue: Catalogue) -> Iterator[Row]:
         yield Row("channel", name, CHANNEL_NAMES.get(name, (name, name))[1], figure)
     for code, figure in digest.rejected_by_reason.items():
         yield Row("reason", code, reason_names(code)[1], figure)
+    for campaign, figure in digest.campaigns.items():
+        yield Row("campaign", str(campaign), f"Campaign {campaign}", figure)
+    yield Row("unique", "unique", "Unique comments (in no campaign)", digest.unique)
     coverages = [*digest.response_coverage.items(), ("all", digest.coverage_overall)]
     for label_id, coverage in coverages:
         name = "All commitments" if label_id == "all" else _label_name(catalogue, label_id)
@@ -264,6 +280,8 @@ def render_markdown(digest: Digest, catalogue: Catalogue, links: Links) -> str:
                 ("commitment", "Per commitment"), ("language", "Per language"),
                 ("channel", "Per channel"), ("reason", "Rejections by reason")]
     lines += ["| | count |", "|---|---:|", f"| Received | {digest.received.count} |"]
+    if digest.campaigns:
+        lines[-3:-3] = [f"{summary(digest, 'en')}. / {summary(digest, 'sq')}.", ""]
     for section, title in sections:
         if section != "status":
             lines += ["", f"## {title}", "", "| | count |", "|---|---:|"]
@@ -479,6 +497,8 @@ def digest_page(digest: Digest, catalogue: Catalogue, links: Links, *,
         period=period_text(digest),
         generated=local_time(digest, digest.generated_at),
         status_names=STATUS_NAMES,
+        campaigns_summary=(summary(digest, "sq"), summary(digest, "en"))
+        if digest.campaigns else None,
         language_names=LANGUAGE_NAMES,
         channel_names=CHANNEL_NAMES,
         outcome_names=OUTCOME_NAMES,
@@ -540,8 +560,16 @@ def render_statistics(stats: Statistics, catalogue: Catalogue, generated_at: dat
             "stats-coverage", stats.response_coverage, catalogue, linked=False)),
     }
     shown, files = place_charts(charts, site)
+    received, published = stats.campaign_comments
+    grouped = {
+        name: (campaigns_summary(len(counts), comments, unique, "sq"),
+               campaigns_summary(len(counts), comments, unique, "en"))
+        for name, counts, comments, unique in (
+            ("received", stats.campaigns, received, stats.unique[0]),
+            ("published", stats.campaigns_published, published, stats.unique[1]))
+    } if stats.campaigns else None
     html = env.get_template("statistics.html").render(
-        stats=stats, catalogue=catalogue, charts=shown,
+        stats=stats, catalogue=catalogue, charts=shown, campaigns=grouped,
         generated=generated_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
         status_names=STATUS_NAMES, reason_names=reason_names, outcome_names=OUTCOME_NAMES,
         outcomes=OUTCOMES, share_text=share_text, hours=hours_text,

@@ -60,8 +60,9 @@ MANIFEST = "manifest.json"
 FILES = "files"
 # What the pages are made with, besides the data: a change to any of these rebuilds all.
 SOURCES = ("charts.py", "digest.py", "digest_load.py", "digest_render.py", "digest_site.py",
-           "typical.py", "urls.py", "templates/digest.html", "templates/_digest_head.html",
-           "templates/_digest_style.css", "templates/statistics.html",
+           "i18n.py", "typical.py", "urls.py", "templates/digest.html",
+           "templates/_digest_head.html", "templates/_digest_style.css",
+           "templates/statistics.html",
            "templates/digests_index.html")
 HERE = Path(__file__).resolve().parent
 
@@ -76,9 +77,9 @@ class RecordReport:
     weeks_recounted: int
 
 
-def render_key(catalogue: Catalogue, time_zone: str) -> str:
+def render_key(catalogue: Catalogue, time_zone: str, campaign_min_size: int = 3) -> str:
     """Changes whenever the same data would render differently."""
-    digest = hashlib.sha256(f"{time_zone}\n{catalogue!r}\n".encode())
+    digest = hashlib.sha256(f"{time_zone}\n{catalogue!r}\n{campaign_min_size}\n".encode())
     for name in SOURCES:
         digest.update((HERE / name).read_bytes())
     return digest.hexdigest()
@@ -111,7 +112,9 @@ def statistics_json(stats: Statistics) -> dict[str, Any]:
             "median_hours_to_decision": stats.median_hours_to_decision,
             "response_coverage": {label: _coverage_json(c)
                                   for label, c in stats.response_coverage.items()},
-            "coverage_overall": _coverage_json(stats.coverage_overall)}
+            "coverage_overall": _coverage_json(stats.coverage_overall),
+            "campaigns": dict(stats.campaigns),
+            "campaigns_published": dict(stats.campaigns_published)}
 
 
 def statistics_from(data: Mapping[str, Any]) -> Statistics:
@@ -121,7 +124,9 @@ def statistics_from(data: Mapping[str, Any]) -> Statistics:
                       median_hours_to_decision=data["median_hours_to_decision"],
                       response_coverage={label: _coverage_of(c)
                                          for label, c in data["response_coverage"].items()},
-                      coverage_overall=_coverage_of(data["coverage_overall"]))
+                      coverage_overall=_coverage_of(data["coverage_overall"]),
+                      campaigns=data.get("campaigns", {}),
+                      campaigns_published=data.get("campaigns_published", {}))
 
 
 def _read_manifest(cache: Path | None, key: str) -> dict[str, Any]:
@@ -145,24 +150,28 @@ def _write(path: Path, text: str) -> None:
 
 
 def record_files(session: Session, catalogue: Catalogue, generated_at: datetime,
-                 time_zone: str, *, cache: Path | None = None) -> dict[str, str]:
+                 time_zone: str, *, cache: Path | None = None,
+                 campaign_min_size: int = 3) -> dict[str, str]:
     """Path from the site's root -> text: ``statistics.html``, ``digests/index.html``,
     ``digests/<ISO week>.html``, their charts (``charts/statistics-<name>.svg``,
     ``digests/charts/<ISO week>-<name>.svg``) and ``assets/digest.css``.
 
     ``cache``: a folder this function owns; weeks whose comments did not change since
-    the last call are taken from it instead of being read and built."""
-    return record_files_reported(session, catalogue, generated_at, time_zone, cache=cache)[0]
+    the last call are taken from it instead of being read and built.
+    ``campaign_min_size``: a group counts as a campaign from this many members."""
+    return record_files_reported(session, catalogue, generated_at, time_zone, cache=cache,
+                                 campaign_min_size=campaign_min_size)[0]
 
 
 def record_files_reported(session: Session, catalogue: Catalogue, generated_at: datetime,
                           time_zone: str, *, cache: Path | None = None,
+                          campaign_min_size: int = 3,
                           ) -> tuple[dict[str, str], RecordReport]:
     """``record_files`` and what it did."""
     zone = ZoneInfo(time_zone)
-    key = render_key(catalogue, time_zone)
+    key = render_key(catalogue, time_zone, campaign_min_size)
     manifest = _read_manifest(cache, key)
-    tallies = week_tallies(session, zone)
+    tallies = week_tallies(session, zone, campaign_min_size)
     published: dict[date, Tally] = {week: tally for (week, status), tally in tallies.items()
                                     if status == "published"}
     wanted = {week.isoformat(): _hash(key, tally) for week, tally in published.items()}
@@ -184,7 +193,7 @@ def record_files_reported(session: Session, catalogue: Catalogue, generated_at: 
     recount = {date.fromisoformat(label) for label, tally in counted.items()
                if old_parts.get(label, {}).get("tally") != tally}
     digests, week_statistics = load_weeks(session, catalogue, zone, generated_at,
-                                          recount, stale)
+                                          recount, stale, campaign_min_size)
     for digest in digests:
         name = week_file(digest)
         path = f"{DIGESTS_DIR}/{name}"

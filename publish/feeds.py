@@ -3,7 +3,8 @@
 Pure: comments in, bytes out; no clock, no files. The same comments give the same bytes
 (the feed's ``updated`` is its newest entry's date, never "now"), so the publisher rewrites
 a feed only when its comments change. Only ``CommentPublic`` fields are used: an entry's
-author is the name the citizen consented to publish, never an address.
+author is the name the citizen consented to publish, never an address. A campaign is
+one entry (its page, its text, its count), never one per member.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from html import escape
 
 from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
 
 from moderation.public import CommentPublic
 from publish import urls
+from publish.campaigns import CampaignPublic
+from publish.i18n import translate
 from publish.urls import Language
 
 # A feed reader shows the newest; the archive pages hold the rest.
@@ -72,15 +76,29 @@ def _alternate(self_path: str) -> str:
     return self_path.removesuffix(".atom") + ".html"
 
 
+def _campaign_content(campaign: CampaignPublic, language: Language) -> str:
+    words = translate("campaign_senders_one" if campaign.count == 1 else "campaign_senders",
+                      language)
+    return (f'<p class="campaign-summary"><span class="campaign-count">{campaign.count}'
+            f"</span> {escape(words)}</p>{campaign.display_html}")
+
+
 def atom_feed(comments: Sequence[CommentPublic], *, language: Language, self_path: str,
-              title: str, site_url: str, updated: datetime) -> bytes:
+              title: str, site_url: str, updated: datetime,
+              campaigns: Sequence[CampaignPublic] = ()) -> bytes:
     """The Atom document for ``comments`` (newest first, at most ``MAX_ENTRIES``).
 
     ``self_path`` is the feed's path in the site (``publish.urls.feed`` or
     ``commitment_feed``); ``site_url`` the site's public address ("" when unknown: links are
     then relative to the feed); ``updated`` is used only for a feed with no entries.
     """
-    shown = newest_first(comments, _aware(updated))[:MAX_ENTRIES]
+    fallback = _aware(updated)
+    # A campaign stands where its first member was published (as in the listings); it is
+    # updated when its last one was.
+    items: list[CommentPublic | CampaignPublic] = [*comments, *campaigns]
+    items.sort(key=lambda item: (_placed(item, fallback), isinstance(item, CampaignPublic),
+                                 item.id), reverse=True)
+    shown = items[:MAX_ENTRIES]
     generator = FeedGenerator()
     generator.id(TAG_PREFIX + self_path)
     generator.title(xml_text(title))
@@ -91,8 +109,12 @@ def atom_feed(comments: Sequence[CommentPublic], *, language: Language, self_pat
                    type="application/atom+xml")
     generator.link(href=_href(site_url, self_path, _alternate(self_path)), rel="alternate",
                    type="text/html")
-    generator.updated(entry_date(shown[0], _aware(updated)) if shown else _aware(updated))
-    for comment in shown:
+    generator.updated(max((_updated(item, fallback) for item in shown), default=fallback))
+    for item in shown:
+        if isinstance(item, CampaignPublic):
+            _campaign_entry(generator, item, language, self_path, site_url)
+            continue
+        comment = item
         moment = entry_date(comment, _aware(updated))
         page = urls.comment_page(language, comment.reference)
         entry = generator.add_entry(order="append")
@@ -109,3 +131,30 @@ def atom_feed(comments: Sequence[CommentPublic], *, language: Language, self_pat
             entry.author({"name": xml_text(comment.author)})
     result: bytes = generator.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     return result
+
+
+def _placed(item: CommentPublic | CampaignPublic, fallback: datetime) -> datetime:
+    if isinstance(item, CampaignPublic):
+        return _aware(item.first_published)
+    return entry_date(item, fallback)
+
+
+def _updated(item: CommentPublic | CampaignPublic, fallback: datetime) -> datetime:
+    if isinstance(item, CampaignPublic):
+        return _aware(item.last_published)
+    return entry_date(item, fallback)
+
+
+def _campaign_entry(generator: FeedGenerator, campaign: CampaignPublic, language: Language,
+                    self_path: str, site_url: str) -> None:
+    page = urls.campaign_page(language, campaign.id)
+    entry = generator.add_entry(order="append")
+    entry.id(TAG_PREFIX + page)
+    name = translate("campaign_title", language, id=campaign.id)
+    entry.title(xml_text(f"{name}: {campaign.subject}" if campaign.subject else name))
+    entry.link(href=_href(site_url, self_path, page), rel="alternate", type="text/html")
+    entry.published(_aware(campaign.first_published))
+    entry.updated(_aware(campaign.last_published))
+    entry.content(xml_text(_campaign_content(campaign, language)), type="html")
+    for label_id in campaign.commitments:
+        entry.category(term=label_id)

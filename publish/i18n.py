@@ -93,7 +93,50 @@ MESSAGES: dict[str, dict[Language, str]] = {
               "{licence}.",
         "en": "You may reuse the data freely, citing the source, under the {licence} licence.",
     },
+    "campaign": {"sq": "Fushatë", "en": "Campaign"},
+    "campaign_title": {"sq": "Fushata {id}", "en": "Campaign {id}"},
+    "campaign_senders": {"sq": "komente me këtë tekst, ose pothuajse të njëjtin",
+                         "en": "comments with this text, or nearly the same"},
+    "campaign_senders_one": {"sq": "koment me këtë tekst", "en": "comment with this text"},
+    "campaign_explain": {
+        "sq": "Shumë qytetarë dërguan të njëjtën letër. E botojmë një herë, me numrin e "
+              "saktë të komenteve të botuara dhe me fjalitë që dërguesit shtuan vetë, pasi "
+              "i ka parë një moderator. Çdo koment ka edhe faqen e vet, me numrin e tij "
+              "të referencës.",
+        "en": "Many citizens sent the same letter. We publish it once, with the true count "
+              "of published comments and the sentences senders added themselves, once a "
+              "moderator has read them. Every comment also has its own page, under its "
+              "reference number.",
+    },
+    "additions": {"sq": "Çfarë shtuan vetë dërguesit", "en": "What senders added themselves"},
+    "additions_more": {"sq": "Të gjitha shtesat ({count}), te faqja e fushatës",
+                       "en": "All additions ({count}), on the campaign's page"},
+    "campaign_page": {"sq": "Faqja e fushatës", "en": "The campaign's page"},
+    "member_of": {
+        "sq": "Ky koment është pjesë e një fushate: shumë qytetarë dërguan të njëjtin tekst. "
+              "Këtu botohet teksti i fushatës",
+        "en": "This comment is part of a campaign: many citizens sent the same text. "
+              "Published here is the campaign's text",
+    },
+    "member_own": {"sq": "dhe çfarë shtoi vetë ky dërgues", "en": "and what this sender added"},
+    "own_additions": {"sq": "Çfarë shtoi ky dërgues", "en": "What this sender added"},
+    "first_published": {"sq": "Botuar për herë të parë më", "en": "First published"},
+    "last_published_on": {"sq": "Botuar për herë të fundit më", "en": "Last published"},
 }
+
+
+def campaigns_summary(campaigns: int, campaign_comments: int, unique: int,
+                      language: Language) -> str:
+    """"1 fushatë me 500 komente; 12 komente të veçanta"; "1 campaign of 500 comments;
+    12 unique comments"."""
+    if language == "sq":
+        grouped = (f"{campaigns} fushatë" if campaigns == 1 else f"{campaigns} fushata")
+        alone = (f"{unique} koment i veçantë" if unique == 1
+                 else f"{unique} komente të veçanta")
+        return f"{grouped} me {comments_count(campaign_comments, 'sq')}; {alone}"
+    grouped = f"{campaigns} campaign" if campaigns == 1 else f"{campaigns} campaigns"
+    alone = f"{unique} unique comment" if unique == 1 else f"{unique} unique comments"
+    return f"{grouped} of {comments_count(campaign_comments, 'en')}; {alone}"
 
 
 def comments_count(count: int, language: Language) -> str:

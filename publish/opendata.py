@@ -15,7 +15,7 @@ import csv
 import io
 import json
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -125,6 +125,15 @@ DATA_FIELDS: tuple[DataField, ...] = (
     DataField("response_link", "string",
               "Lidhja që jep përgjigjja (p.sh. te dokumenti i ndryshuar), nëse ka.",
               "The link the response gives (e.g. to the amended document), if any."),
+    DataField("campaign_id", "integer",
+              "Fushata (letra pothuajse të njëjta) ku bën pjesë komenti: faqja e saj është"
+              " campaigns/<campaign_id>.html; bosh kur komenti botohet më vete. Një anëtar"
+              " i fushatës botohet me tekstin e fushatës dhe vetëm me fjalitë e veta të"
+              " miratuara.",
+              "The campaign (near-identical letters) the comment belongs to: its page is"
+              " campaigns/<campaign_id>.html; empty when the comment is published on its"
+              " own. A campaign's member is published with the campaign's text and only its"
+              " own sentences that were approved."),
     DataField("page_url_sq", "string",
               "Faqja e komentit në shqip.",
               "The comment's page in Albanian."),
@@ -158,7 +167,8 @@ def _page_url(path: str, site_url: str) -> str:
     return site_url.rstrip("/") + "/" + path if site_url else path
 
 
-def row(comment: CommentPublic, catalogue: Catalogue, *, site_url: str = "") -> Row:
+def row(comment: CommentPublic, catalogue: Catalogue, *, site_url: str = "",
+        campaign_id: int | None = None) -> Row:
     """One comment as a record, keys in ``DATA_FIELDS`` order; ``None`` where it has no value."""
     labels = []
     for label_id in comment.commitments:
@@ -185,6 +195,7 @@ def row(comment: CommentPublic, catalogue: Catalogue, *, site_url: str = "") -> 
         "response_text_sq": (response.text_sq or None) if response else None,
         "response_text_en": (response.text_en or None) if response else None,
         "response_link": (response.link or None) if response else None,
+        "campaign_id": campaign_id,
         "page_url_sq": _page_url(urls.comment_page("sq", comment.reference), site_url),
         "page_url_en": _page_url(urls.comment_page("en", comment.reference), site_url),
     }
@@ -193,8 +204,11 @@ def row(comment: CommentPublic, catalogue: Catalogue, *, site_url: str = "") -> 
 
 
 def rows(comments: Sequence[CommentPublic], catalogue: Catalogue, *,
-         site_url: str = "") -> list[Row]:
-    return [row(comment, catalogue, site_url=site_url) for comment in in_order(comments)]
+         site_url: str = "", campaigns: Mapping[int, int] | None = None) -> list[Row]:
+    """``campaigns``: the campaign of each comment that belongs to a shown one."""
+    of = campaigns or {}
+    return [row(comment, catalogue, site_url=site_url, campaign_id=of.get(comment.id))
+            for comment in in_order(comments)]
 
 
 def neutralise(value: str) -> str:
@@ -209,12 +223,12 @@ def csv_header() -> str:
 
 
 def csv_rows(comments: Sequence[CommentPublic], catalogue: Catalogue, *,
-             site_url: str = "") -> str:
+             site_url: str = "", campaigns: Mapping[int, int] | None = None) -> str:
     """The CSV lines of ``comments`` without the header: a publisher may build the file
     from parts it kept (``csv_header() + part + part ...``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    for record in rows(comments, catalogue, site_url=site_url):
+    for record in rows(comments, catalogue, site_url=site_url, campaigns=campaigns):
         writer.writerow([
             "" if value is None else neutralise(value) if isinstance(value, str) else value
             for value in record.values()
@@ -223,17 +237,17 @@ def csv_rows(comments: Sequence[CommentPublic], catalogue: Catalogue, *,
 
 
 def comments_csv(comments: Sequence[CommentPublic], catalogue: Catalogue, *,
-                 site_url: str = "") -> str:
+                 site_url: str = "", campaigns: Mapping[int, int] | None = None) -> str:
     """RFC 4180 CSV (CRLF line ends, fields quoted when needed), a header row of
     ``FIELD_NAMES``, one row per comment; empty cell for a missing value."""
-    return csv_header() + csv_rows(comments, catalogue, site_url=site_url)
+    return csv_header() + csv_rows(comments, catalogue, site_url=site_url, campaigns=campaigns)
 
 
 def json_rows(comments: Sequence[CommentPublic], catalogue: Catalogue, *,
-              site_url: str = "") -> list[str]:
+              site_url: str = "", campaigns: Mapping[int, int] | None = None) -> list[str]:
     """One JSON object per comment, one line each (parts of ``json_array``)."""
     return [json.dumps(record, ensure_ascii=False)
-            for record in rows(comments, catalogue, site_url=site_url)]
+            for record in rows(comments, catalogue, site_url=site_url, campaigns=campaigns)]
 
 
 def json_array(lines: Sequence[str]) -> str:
@@ -242,10 +256,10 @@ def json_array(lines: Sequence[str]) -> str:
 
 
 def comments_json(comments: Sequence[CommentPublic], catalogue: Catalogue, *,
-                  site_url: str = "") -> str:
+                  site_url: str = "", campaigns: Mapping[int, int] | None = None) -> str:
     """A JSON array of records (keys in ``FIELD_NAMES`` order, ``null`` for a missing
     value), one per comment, text as written."""
-    return json_array(json_rows(comments, catalogue, site_url=site_url))
+    return json_array(json_rows(comments, catalogue, site_url=site_url, campaigns=campaigns))
 
 
 def table_schema() -> dict[str, object]:

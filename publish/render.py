@@ -21,8 +21,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from config.catalogue import Catalogue, Commitment
 from moderation.public import CommentPublic
 from publish import urls
+from publish.campaigns import CampaignPublic
 from publish.feeds import atom_feed
-from publish.i18n import MESSAGES, comments_count, translate
+from publish.i18n import MESSAGES, campaigns_summary, comments_count, translate
 from publish.opendata import DATA_FIELDS
 from publish.plan import Page, PageKind, SitePlan
 from publish.urls import Language
@@ -37,6 +38,9 @@ EXCERPT_CHARACTERS = 280
 EMPTY_FEED_UPDATED = datetime(2020, 9, 1, tzinfo=UTC)
 DATA_LICENCE = "CC-BY-4.0"
 DATA_LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
+# A campaign's block in a listing shows this many of its members' own sentences; its page
+# shows them all.
+ADDITIONS_SHOWN = 20
 
 
 def make_environment() -> Environment:
@@ -74,6 +78,7 @@ def render_version(catalogue: Catalogue, options: SiteOptions) -> str:
             digest.update(entry.name.encode())
             digest.update(entry.read_bytes())
     digest.update(json.dumps(MESSAGES, sort_keys=True).encode())
+    digest.update(repr(DATA_FIELDS).encode())  # the data page and the data package
     digest.update(repr(catalogue).encode())
     digest.update(repr(options).encode())
     digest.update(CONTENT_SECURITY_POLICY.encode())
@@ -98,28 +103,40 @@ class SiteRenderer:
         return title if label.id == self.catalogue.general.id else f"{label.id}. {title}"
 
     def render(self, path: str, page: Page, plan: SitePlan,
-               comments: Mapping[int, CommentPublic]) -> bytes:
+               comments: Mapping[int, CommentPublic],
+               campaigns: Mapping[int, CampaignPublic] | None = None) -> bytes:
         if page.kind is PageKind.ASSET:
             name = "style.css" if path == urls.STYLESHEET else "search.js"
             return self.env.get_template(name).render().encode()
         language: Language = page.language or urls.DEFAULT_LANGUAGE
-        shown = [comments[comment_id] for comment_id in page.members]
+        by_id = campaigns or {}
+        if page.items:
+            # A listing: comments alone and campaigns, in the planned order.
+            shown: list[CommentPublic | CampaignPublic] = [
+                by_id[item_id] if kind == "campaign" else comments[item_id]
+                for kind, item_id in page.items]
+        else:
+            shown = [comments[comment_id] for comment_id in page.members]
         if page.kind in (PageKind.FEED, PageKind.LABEL_FEED):
             return self._feed(path, page, language, shown)
-        return self._html(path, page, plan, language, shown).encode()
+        return self._html(path, page, plan, language, shown,
+                          [by_id[campaign_id] for campaign_id in page.campaigns]).encode()
 
     def _feed(self, path: str, page: Page, language: Language,
-              shown: list[CommentPublic]) -> bytes:
+              shown: list[CommentPublic | CampaignPublic]) -> bytes:
         site_title = self.catalogue.title_sq if language == "sq" else self.catalogue.title_en
         title = site_title
         if page.label is not None:
             title = f"{self.label_title(self.catalogue.label(page.label), language)} · {site_title}"
         # ``updated`` dates only a feed without entries: a constant keeps its bytes stable.
-        return atom_feed(shown, language=language, self_path=path, title=title,
-                         site_url=self.options.site_url, updated=EMPTY_FEED_UPDATED)
+        return atom_feed([item for item in shown if isinstance(item, CommentPublic)],
+                         language=language, self_path=path, title=title,
+                         site_url=self.options.site_url, updated=EMPTY_FEED_UPDATED,
+                         campaigns=[item for item in shown if isinstance(item, CampaignPublic)])
 
     def _html(self, path: str, page: Page, plan: SitePlan, language: Language,
-              shown: list[CommentPublic]) -> str:
+              shown: list[CommentPublic | CampaignPublic],
+              campaigns: list[CampaignPublic]) -> str:
         other = urls.other_language(language)
 
         def link(to: str) -> str:
@@ -138,6 +155,10 @@ class SiteRenderer:
             "comments_count": lambda count: comments_count(count, language),
             "excerpt": excerpt, "comments": shown, "licence": DATA_LICENCE,
             "licence_url": DATA_LICENCE_URL,
+            "is_campaign": lambda item: isinstance(item, CampaignPublic),
+            "campaigns_summary": lambda campaigns, comments, unique: campaigns_summary(
+                campaigns, comments, unique, language),
+            "additions_shown": ADDITIONS_SHOWN,
         }
         if page.kind in (PageKind.ROOT, PageKind.INDEX):
             return self.env.get_template("index.html").render(**common)
@@ -145,13 +166,21 @@ class SiteRenderer:
             return self.env.get_template("search.html").render(**common)
         if page.kind is PageKind.DATA:
             return self.env.get_template("data.html").render(fields=DATA_FIELDS, **common)
+        known = {label.id for label in self.catalogue.labels}
+        if page.kind is PageKind.CAMPAIGN:
+            campaign = campaigns[0]
+            labels = [self.catalogue.label(label_id) for label_id in campaign.commitments
+                      if label_id in known]
+            return self.env.get_template("campaign.html").render(
+                campaign=campaign, labels=labels or [self.catalogue.general], **common)
         if page.kind is PageKind.COMMENT:
             comment = shown[0]
+            assert isinstance(comment, CommentPublic)
             labels = [self.catalogue.label(label_id)
-                      for label_id in plan.entries[comment.id].labels
-                      if label_id in {label.id for label in self.catalogue.labels}]
+                      for label_id in plan.entries[comment.id].labels if label_id in known]
             return self.env.get_template("comment.html").render(
-                comment=comment, labels=labels or [self.catalogue.general], **common)
+                comment=comment, labels=labels or [self.catalogue.general],
+                campaign=campaigns[0] if campaigns else None, **common)
         label = self.catalogue.label(page.label or self.catalogue.general.id)
         context = {"label": label, "component": self.catalogue.component_of(label),
                    "archives": plan.archives.get(label.id, []), "count": plan.count(label.id),

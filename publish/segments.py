@@ -25,7 +25,7 @@ from config.catalogue import Catalogue
 from moderation.public import CommentPublic
 from publish import search, urls
 from publish.opendata import csv_header, csv_rows, json_array, json_rows
-from publish.plan import Entry
+from publish.plan import Entry, SitePlan
 from publish.store import SiteStore
 
 _STATE = "segments"
@@ -42,7 +42,18 @@ def _number(entry: Entry) -> int:
     return int(entry.reference.removeprefix("OGP-"))
 
 
-def segments_of(entries: Iterable[Entry], version: str) -> list[Segment]:
+def member_keys(plan: SitePlan) -> dict[int, str]:
+    """Per member of a shown campaign, what its record shows besides itself: the campaign
+    (its id, in the data) and the campaign's text (the member's record is that text and
+    its own approved sentences)."""
+    return {member: f"c{campaign.id}:{campaign.text_key}"
+            for campaign in plan.campaigns.values() for member in campaign.members}
+
+
+def segments_of(entries: Iterable[Entry], version: str,
+                extra: Mapping[int, str] | None = None) -> list[Segment]:
+    """``extra``: per comment, what else its record depends on (``member_keys``)."""
+    extra = extra or {}
     listed = list(entries)
     newest = max((_number(entry) // search.SEGMENT_SIZE for entry in listed), default=0)
     grouped: dict[str, list[Entry]] = defaultdict(list)
@@ -54,7 +65,8 @@ def segments_of(entries: Iterable[Entry], version: str) -> list[Segment]:
         members = sorted(grouped[name], key=lambda entry: (entry.published_at, entry.id))
         digest = hashlib.sha256(salt.encode())
         for entry in members:
-            digest.update(f"{entry.id}|{entry.fingerprint}|{','.join(entry.labels)}\n".encode())
+            digest.update(f"{entry.id}|{entry.fingerprint}|{','.join(entry.labels)}|"
+                          f"{extra.get(entry.id, '')}\n".encode())
         result.append(Segment(name, digest.hexdigest()[:16], tuple(members)))
     return result
 
@@ -67,8 +79,10 @@ class SegmentedOutputs:
     """One publish's search index and data files; ``remember`` once the site is switched."""
 
     def __init__(self, store: SiteStore, catalogue: Catalogue, site_url: str,
-                 segments: Sequence[Segment], scratch: Path) -> None:
+                 segments: Sequence[Segment], scratch: Path,
+                 campaign_of: Mapping[int, int] | None = None) -> None:
         self.store = store
+        self.campaign_of = dict(campaign_of or {})
         self.catalogue = catalogue
         self.site_url = site_url
         self.segments = list(segments)
@@ -117,8 +131,10 @@ class SegmentedOutputs:
             keys = {path: _sha(content) for path, content in files.items()}
             self.keys.update(keys)
             part = {"key": segment.key,
-                    "csv": csv_rows(comments, self.catalogue, site_url=self.site_url),
-                    "json": json_rows(comments, self.catalogue, site_url=self.site_url)}
+                    "csv": csv_rows(comments, self.catalogue, site_url=self.site_url,
+                                    campaigns=self.campaign_of),
+                    "json": json_rows(comments, self.catalogue, site_url=self.site_url,
+                                      campaigns=self.campaign_of)}
             (self.cache / f"data-{segment.name}.json").write_text(
                 json.dumps(part, ensure_ascii=False), encoding="utf-8")
             self.after[segment.name] = {"key": segment.key, "records": len(comments),

@@ -71,6 +71,9 @@ class WriteReport:
     unchanged: int  # pages kept as they were (not rendered, or rendered to the same bytes)
     folders_built: int
     root: Path
+    # Which files: those whose content changed, and every page rendered (its key changed).
+    written_paths: tuple[str, ...] = ()
+    rendered_paths: tuple[str, ...] = ()
 
 
 def _tree(plans: Mapping[str, str]) -> _Folder:
@@ -199,6 +202,8 @@ class SiteStore:
         before = self._manifest()
         after: dict[str, DirState] = {}
         counts = {"written": 0, "unchanged": 0, "built": 0}
+        written: list[str] = []
+        rendered: list[str] = []
 
         def build(folder: _Folder, path: str) -> DirState:
             inputs = folder.inputs_hash()
@@ -224,7 +229,9 @@ class SiteStore:
                     files[name] = old
                     counts["unchanged"] += 1
                     continue
-                content = render(f"{path}/{name}".lstrip("/"))
+                page = f"{path}/{name}".lstrip("/")
+                content = render(page)
+                rendered.append(page)
                 sha = hashlib.sha256(content).hexdigest()
                 if old is not None and old[1] == sha and old_tree is not None:
                     os.link(old_tree / name, target)  # same bytes: keep the file as it was
@@ -233,6 +240,7 @@ class SiteStore:
                     target.write_bytes(content)
                     target.chmod(0o644)
                     counts["written"] += 1
+                    written.append(page)
                 files[name] = (key, sha)
             if path == "":
                 (staging / MARKER).write_bytes(MARKER_TEXT)
@@ -267,7 +275,9 @@ class SiteStore:
         _write_atomic(self.home / _MANIFEST, json.dumps(manifest).encode())
         self._collect(keep=list(after.values()) + list(before.values()))
         return WriteReport(written=counts["written"], unchanged=counts["unchanged"],
-                           folders_built=counts["built"], root=self.trees / root.tree)
+                           folders_built=counts["built"], root=self.trees / root.tree,
+                           written_paths=tuple(sorted(written)),
+                           rendered_paths=tuple(sorted(rendered)))
 
     def _switch(self, tree: str) -> None:
         target = os.path.relpath(self.trees / tree, self.out.parent)

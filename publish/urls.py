@@ -31,6 +31,12 @@ def comment_page(language: Language, reference: str) -> str:
     return f"{language}/comments/{comment_shard(reference)}/{reference}.html"
 
 
+def campaign_page(language: Language, campaign_id: int) -> str:
+    """A campaign's page: its text, its count, its members' own sentences; the members'
+    pages link to it. Few (tens), so one folder."""
+    return f"{language}/campaigns/{campaign_id}.html"
+
+
 def index_page(language: Language) -> str:
     return f"{language}/index.html"
 
