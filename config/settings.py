@@ -103,6 +103,8 @@ class Settings(BaseSettings):
 
     # Reliability: the database is the truth, the broker only triggers work.
     max_attempts: int = Field(default=5, ge=1, le=100)
+    # Messages per processing task: one claim and one commit for the whole batch.
+    process_batch_size: int = Field(default=50, ge=1, le=500)
     retry_backoff_seconds: float = Field(default=5.0, gt=0, le=600)
     sweep_after_seconds: float = Field(default=300.0, gt=0)
     backpressure_max_unprocessed: int = Field(default=2000, ge=1)

@@ -11,14 +11,16 @@ from __future__ import annotations
 import email.policy
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.message import Message
 from email.parser import BytesHeaderParser
 
 from intake.classify import Classification, Classifier, detect_language
 from intake.limits import Limits, check_limits, header_block, strip_envelope_noise
 from intake.machine import detect_machine_mail
-from intake.parse import AttachmentInfo, parse_message
+from intake.parse import AttachmentInfo, ParsedMail, parse_message
 from intake.sanitize import display_html
-from intake.trim import trim_reply
+from intake.stages import StageClock
+from intake.trim import Trimmed, trim_reply
 
 DEFAULT_LIMITS = Limits(
     max_message_bytes=25 * 1024 * 1024,
@@ -61,9 +63,42 @@ def analyse(
     limits: Limits = DEFAULT_LIMITS,
     max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
     released: bool = False,
+    clock: StageClock | None = None,
 ) -> Analysis | Quarantine:
     """``released``: a moderator overrode an earlier quarantine, so the
-    machine-mail rules and structural limits are not applied again."""
+    machine-mail rules and structural limits are not applied again. ``clock``: where the
+    time of the parse, sanitize and classify stages is added up."""
+    clock = clock or StageClock()
+    with clock.stage("parse"):
+        read = _read(raw, limits, max_text_chars, released)
+    if isinstance(read, Quarantine):
+        return read
+    parsed, headers, trimmed = read
+    with clock.stage("sanitize"):
+        html = display_html(trimmed.text)
+    with clock.stage("classify"):
+        language = detect_language(f"{parsed.subject}\n{trimmed.text}")
+        classification = classifier.classify(parsed.subject, trimmed.text)
+    suppress = str(headers.get("X-Auto-Response-Suppress", "")).lower()
+    return Analysis(
+        subject=parsed.subject[:500],
+        author_name=parsed.author_name[:200],
+        author_email=parsed.author_email[:320],
+        message_id=parsed.message_id,
+        sent_at=parsed.sent_at,
+        text=trimmed.text,
+        display_html=html,
+        language=language,
+        classification=classification,
+        quoted_text=trimmed.removed,
+        attachments=parsed.attachments,
+        suppress_auto_reply=any(word in suppress for word in ("all", "autoreply", "oof")),
+    )
+
+
+def _read(raw: bytes, limits: Limits, max_text_chars: int, released: bool
+          ) -> tuple[ParsedMail, Message, Trimmed] | Quarantine:
+    """Limits, machine mail, MIME parse and reply trimming: the message or why not."""
     raw = strip_envelope_noise(raw)
     over_limit = None if released else check_limits(raw, limits)
     if over_limit:
@@ -87,20 +122,4 @@ def analyse(
             f"OGP_MAX_TEXT_CHARS={max_text_chars}",
             attachments=parsed.attachments,
         )
-    trimmed = trim_reply(parsed.text)
-    text, quoted = trimmed.text, trimmed.removed
-    suppress = str(headers.get("X-Auto-Response-Suppress", "")).lower()
-    return Analysis(
-        subject=parsed.subject[:500],
-        author_name=parsed.author_name[:200],
-        author_email=parsed.author_email[:320],
-        message_id=parsed.message_id,
-        sent_at=parsed.sent_at,
-        text=text,
-        display_html=display_html(text),
-        language=detect_language(f"{parsed.subject}\n{text}"),
-        classification=classifier.classify(parsed.subject, text),
-        quoted_text=quoted,
-        attachments=parsed.attachments,
-        suppress_auto_reply=any(word in suppress for word in ("all", "autoreply", "oof")),
-    )
+    return parsed, headers, trim_reply(parsed.text)

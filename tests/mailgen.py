@@ -29,6 +29,23 @@ TOPICS = [
     ("Afati i konsultimit", "Afati i konsultimit është shumë i shkurtër; dokumenti duhet të jetë edhe në shqip."),
 ]
 
+# A second sentence of the sender's own, changing with each round of topics, so that
+# messages on one topic are different comments, not copies of one letter (which the
+# intake would rightly group as a campaign). Latin-1 only: two kinds are sent in it.
+NOTES = (
+    "Shpresoj që këto vërejtje të lexohen me kujdes dhe të diskutohen hapur në takimin e ardhshëm.",
+    "Kam shkruar edhe më parë për këtë çështje, por askush nuk m'u përgjigj brenda afatit ligjor.",
+    "In our village nobody knew about this consultation until a neighbour showed me the page last week.",
+    "Si mësuese në një shkollë të mesme, shoh çdo ditë se sa pak informacion u arrin të rinjve.",
+    "I run a small bakery and every form I file still has to be printed, stamped and carried by hand.",
+    "Ju lutem që dokumenti përfundimtar të ketë edhe një përmbledhje të shkurtër për njerëzit e zakonshëm.",
+    "My grandmother waited three weeks for an answer that a simple online notice could have given her.",
+    "Gazetarët lokalë në Korçë e kanë ngritur këtë problem disa herë pa marrë asnjë përgjigje zyrtare.",
+    "As a student of public administration I would gladly help test any new service before it starts.",
+    "Në zyrat e bashkisë sonë punonjësit janë të sjellshëm, por sistemi kompjuterik bie shpesh gjatë ditës.",
+    "Please publish the timetable for each step, so that civil society groups can plan their own work.",
+    "Shumë fermerë në fshatrat përreth nuk kanë internet të mirë dhe duhet të udhëtojnë deri në qytet.",
+)
 _TEXT = "{topic} Komenti {token}. {sentence}"
 
 
@@ -52,6 +69,8 @@ def _headers(msg: EmailMessage | MIMEMultipart | MIMEText, n: int, subject: str,
 
 def build(n: int, kind: str, prefix: str = "TOK") -> GeneratedMail:
     topic, sentence = TOPICS[n % len(TOPICS)]
+    note = NOTES[(n // len(TOPICS)) % len(NOTES)]
+    sentence = f"{sentence} {note}"
     token = f"{prefix}{n:05d}X"
     sender = f"citizen{n}.{prefix.lower()}@example.org"
     when = datetime(2020, 9, 1, 9, 0, tzinfo=UTC) + timedelta(hours=n)

@@ -26,8 +26,16 @@ def make_celery(settings: Settings, runtime: Runtime | None = None) -> Celery:
     from workers.notices import send_due_notices
     from workers.pipeline import ProcessingError
     from workers.publishing import PUBLISH_TASK, publish_task
-    from workers.receipts import send_receipt
-    from workers.runtime import CONFIRMATION_TASK, NOTICES_TASK, PROCESS_TASK, RECEIPT_TASK, Runtime
+    from workers.receipts import send_receipt, send_receipts
+    from workers.runtime import (
+        CONFIRMATION_TASK,
+        NOTICES_TASK,
+        PROCESS_BATCH_TASK,
+        PROCESS_TASK,
+        RECEIPT_TASK,
+        RECEIPTS_TASK,
+        Runtime,
+    )
 
     if not settings.broker_url:
         raise ValueError("OGP_BROKER_URL is not set; the worker needs a broker (redis://...)")
@@ -75,6 +83,20 @@ def make_celery(settings: Settings, runtime: Runtime | None = None) -> Celery:
             raise self.retry(countdown=countdown * (0.5 + random.random()),  # noqa: S311
                              max_retries=settings.max_attempts + 3) from error
 
+    @app.task(
+        name=PROCESS_BATCH_TASK,
+        acks_late=True,
+        # The database or Redis away before the claim: the whole batch again, later. A
+        # batch whose earlier try died after its claim is split, not retried as one.
+        autoretry_for=(OperationalError, DBAPIError, OSError),
+        retry_backoff=int(settings.retry_backoff_seconds),
+        retry_backoff_max=MAX_COUNTDOWN,
+        retry_jitter=True,
+        max_retries=settings.max_attempts + 3,
+    )
+    def process_batch_task(inbound_ids: list[int]) -> str:
+        return owner.process_batch(inbound_ids)
+
     # One message to one citizen: a relay or database outage is retried, backing off up to
     # 30 minutes between tries (8 tries, about an hour and a half in all).
     mail_retries: dict[str, Any] = {
@@ -86,6 +108,11 @@ def make_celery(settings: Settings, runtime: Runtime | None = None) -> Celery:
     @app.task(name=RECEIPT_TASK, **mail_retries)
     def send_receipt_task(receipt_id: int) -> str:
         return send_receipt(owner.engine, owner.settings, owner.sender, receipt_id)
+
+    # A batch's receipts in one task; those already sent are skipped when it is retried.
+    @app.task(name=RECEIPTS_TASK, **mail_retries)
+    def send_receipts_task(receipt_ids: list[int]) -> str:
+        return send_receipts(owner.engine, owner.settings, owner.sender, receipt_ids)
 
     @app.task(name=CONFIRMATION_TASK, **mail_retries)
     def send_confirmation_task(confirmation_id: int) -> str:

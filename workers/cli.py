@@ -70,6 +70,7 @@ def cmd_poll(runtime: Runtime, args: argparse.Namespace) -> int:
 
     settings = runtime.settings
     poller = ImapPoller(settings, runtime.engine, runtime.enqueue)
+    poller.on_stages = runtime.stage_metrics.record
     # SIGTERM/SIGINT ask the poller to stop between batches (and within about
     # a second while idling); the lock is then released for the next poller.
     stop = threading.Event()

@@ -7,12 +7,15 @@ done, and the unique ``comment.inbound_id`` stops a racing duplicate.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from config.settings import Settings
 from intake import failpoints
@@ -24,6 +27,7 @@ from intake.limits import Limits
 from intake.parse import AttachmentInfo
 from intake.pii import detect_personal_data
 from intake.receipts import decide_receipt, own_addresses, reference_for
+from intake.stages import StageClock
 from intake.timeout import TimeLimitExceeded, time_limit
 from intake.webform import form_consent
 from moderation.campaigns import assign
@@ -106,41 +110,158 @@ def process_inbound(
     inbound_id: int,
     classifier: Classifier,
     options: ProcessingOptions | None = None,
+    clock: StageClock | None = None,
 ) -> Processed:
     """Claim, analyse, persist. Raises ``ProcessingError`` after recording any failure."""
     options = options or ProcessingOptions()
-    claimed = _claim(engine, inbound_id, options.max_attempts)
+    clock = clock or StageClock()
+    with clock.stage("claim"):
+        claimed = _claim(engine, inbound_id, options.max_attempts)
     if isinstance(claimed, Processed):
         return claimed
-    raw, released, attempt = claimed
+    clock.add("queue_wait", claimed.waited)
     try:
-        return _process_claimed(engine, inbound_id, raw, released, classifier, options)
+        result = _analyse_claimed(claimed, classifier, options, clock)
+        with clock.stage("commit"):
+            return _persist_alone(engine, inbound_id, result, options)
     except Exception as error:
-        will_retry = _record_failure(engine, inbound_id, error, attempt, options.max_attempts)
+        will_retry = _record_failure(engine, inbound_id, error, claimed.attempt,
+                                     options.max_attempts)
         raise ProcessingError(inbound_id, error, will_retry) from error
 
 
-def _claim(engine: Engine, inbound_id: int,
-           max_attempts: int) -> Processed | tuple[bytes, bool, int]:
+@dataclass(frozen=True)
+class Claimed:
+    """A message this process has counted an attempt for and now works on."""
+
+    inbound_id: int
+    raw: bytes
+    released: bool
+    attempt: int
+    waited: float  # seconds between storing the message and this claim
+
+
+@dataclass
+class BatchResult:
+    outcomes: dict[int, Processed] = field(default_factory=dict)
+    # Failed this time and will be tried again (each alone, with a delay).
+    retry: list[int] = field(default_factory=list)
+    # An earlier try of this batch died without a word (a killed worker): nothing was
+    # claimed; the caller hands each message on alone, so one that kills its worker
+    # fails alone.
+    split: list[int] = field(default_factory=list)
+
+
+def _claim_row(message: InboundMessage | None, max_attempts: int,
+               now: datetime) -> Processed | Claimed:
+    if message is None:
+        return Processed(Outcome.MISSING)
+    if message.status != InboundStatus.RECEIVED:
+        return Processed(Outcome.ALREADY_DONE)
+    if message.attempts >= max_attempts:
+        # Earlier attempts died without recording an error (killed workers).
+        message.status = InboundStatus.FAILED
+        message.reason = (f"gave up after {message.attempts} attempts: "
+                          f"{message.last_error or 'the worker stopped each time'}")
+        message.updated_at = now
+        return Processed(Outcome.FAILED)
+    message.attempts += 1
+    message.updated_at = now
+    created = message.created_at if message.created_at.tzinfo else message.created_at.replace(
+        tzinfo=UTC)
+    return Claimed(message.id or 0, message.raw, message.released_by is not None,
+                   message.attempts, max(0.0, (now - created).total_seconds()))
+
+
+def _claim(engine: Engine, inbound_id: int, max_attempts: int) -> Processed | Claimed:
     """Count the attempt in its own transaction, so a crash mid-way still counts."""
     with session_scope(engine) as session:
         message = session.get(InboundMessage, inbound_id, with_for_update=True)
-        if message is None:
-            return Processed(Outcome.MISSING)
-        if message.status != InboundStatus.RECEIVED:
-            return Processed(Outcome.ALREADY_DONE)
-        if message.attempts >= max_attempts:
-            # Earlier attempts died without recording an error (killed workers).
-            message.status = InboundStatus.FAILED
-            message.reason = (f"gave up after {message.attempts} attempts: "
-                              f"{message.last_error or 'the worker stopped each time'}")
-            message.updated_at = utcnow()
-            session.add(message)
-            return Processed(Outcome.FAILED)
-        message.attempts += 1
-        message.updated_at = utcnow()
-        session.add(message)
-        return message.raw, message.released_by is not None, message.attempts
+        return _claim_row(message, max_attempts, utcnow())
+
+
+def process_batch(
+    engine: Engine,
+    inbound_ids: Sequence[int],
+    classifier: Classifier,
+    options: ProcessingOptions | None = None,
+    clock: StageClock | None = None,
+) -> BatchResult:
+    """Process many stored messages with one claim and one commit for all of them.
+
+    The guarantees of ``process_inbound`` hold for each message: a message whose analysis
+    raises is recorded and retried alone; when the shared commit fails (a racing duplicate,
+    one bad row), each message is committed again alone, so one cannot hold back the rest;
+    a batch that an earlier try left half-claimed is split (``BatchResult.split``).
+    """
+    options = options or ProcessingOptions()
+    clock = clock or StageClock()
+    result = BatchResult()
+    with clock.stage("claim"):
+        claims = _claim_batch(engine, inbound_ids, options.max_attempts, result)
+    analysed: list[tuple[Claimed, Analysis | Quarantine]] = []
+    for claimed in claims:
+        clock.add("queue_wait", claimed.waited)
+        try:
+            analysed.append((claimed, _analyse_claimed(claimed, classifier, options, clock)))
+        except Exception as error:
+            if _record_failure(engine, claimed.inbound_id, error, claimed.attempt,
+                               options.max_attempts):
+                result.retry.append(claimed.inbound_id)
+            else:
+                result.outcomes[claimed.inbound_id] = Processed(Outcome.FAILED)
+    started = time.perf_counter()
+    _commit_batch(engine, analysed, options, result)
+    if analysed:
+        clock.add("commit", (time.perf_counter() - started) / len(analysed), len(analysed))
+    return result
+
+
+def _claim_batch(engine: Engine, inbound_ids: Sequence[int], max_attempts: int,
+                 result: BatchResult) -> list[Claimed]:
+    with session_scope(engine) as session:
+        # In id order, so two workers claiming overlapping batches never deadlock.
+        rows = {message.id: message for message in session.exec(
+            select(InboundMessage).where(col(InboundMessage.id).in_(sorted(set(inbound_ids))))
+            .order_by(col(InboundMessage.id)).with_for_update()).all()}
+        waiting = [m for m in rows.values() if m.status == InboundStatus.RECEIVED]
+        if len(inbound_ids) > 1 and any(m.attempts for m in waiting):
+            result.split.extend(m.id or 0 for m in waiting)
+            return []
+        now = utcnow()
+        claims: list[Claimed] = []
+        for inbound_id in dict.fromkeys(inbound_ids):
+            claimed = _claim_row(rows.get(inbound_id), max_attempts, now)
+            if isinstance(claimed, Processed):
+                result.outcomes[inbound_id] = claimed
+            else:
+                claims.append(claimed)
+        return claims
+
+
+def _commit_batch(engine: Engine, analysed: Sequence[tuple[Claimed, Analysis | Quarantine]],
+                  options: ProcessingOptions, result: BatchResult) -> None:
+    if not analysed:
+        return
+    try:
+        with session_scope(engine) as session:
+            done = {claimed.inbound_id: _persist(session, claimed.inbound_id, found, options)
+                    for claimed, found in analysed}
+        result.outcomes.update(done)
+        return
+    except Exception as error:  # one row spoils the shared commit: each alone
+        log.warning("batch of %d not committed together (%s: %s); committing one by one",
+                    len(analysed), type(error).__name__, error)
+    for claimed, found in analysed:
+        try:
+            result.outcomes[claimed.inbound_id] = _persist_alone(
+                engine, claimed.inbound_id, found, options)
+        except Exception as error:
+            if _record_failure(engine, claimed.inbound_id, error, claimed.attempt,
+                               options.max_attempts):
+                result.retry.append(claimed.inbound_id)
+            else:
+                result.outcomes[claimed.inbound_id] = Processed(Outcome.FAILED)
 
 
 def _record_failure(engine: Engine, inbound_id: int, error: BaseException, attempt: int,
@@ -167,55 +288,64 @@ def _record_failure(engine: Engine, inbound_id: int, error: BaseException, attem
         return True
 
 
-def _process_claimed(engine: Engine, inbound_id: int, raw: bytes, released: bool,
-                     classifier: Classifier, options: ProcessingOptions) -> Processed:
-    failpoints.raise_if("process:raise", raw)
+def _analyse_claimed(claimed: Claimed, classifier: Classifier, options: ProcessingOptions,
+                     clock: StageClock) -> Analysis | Quarantine:
+    failpoints.raise_if("process:raise", claimed.raw)
+    failpoints.kill_if("process:kill", claimed.raw)
     try:
         with time_limit(options.time_limit_seconds):
-            result = analyse(raw, classifier, options.limits, options.max_text_chars, released)
+            return analyse(claimed.raw, classifier, options.limits, options.max_text_chars,
+                           claimed.released, clock)
     except TimeLimitExceeded:
-        result = Quarantine(
+        return Quarantine(
             f"parsing took longer than OGP_PARSE_TIME_LIMIT_SECONDS="
             f"{options.time_limit_seconds:g}; the message is kept for a person to read"
         )
+
+
+def _persist_alone(engine: Engine, inbound_id: int, result: Analysis | Quarantine,
+                   options: ProcessingOptions) -> Processed:
     try:
         with session_scope(engine) as session:
-            message = session.get(InboundMessage, inbound_id, with_for_update=True)
-            if message is None or message.status != InboundStatus.RECEIVED:
-                return Processed(Outcome.ALREADY_DONE)
-            message.updated_at = utcnow()
-            message.last_error = None
-            _record_attachments(session, inbound_id, result.attachments)
-            if isinstance(result, Quarantine):
-                _quarantine(message, result)
-                session.add(message)
-                return Processed(Outcome.QUARANTINED)
-            comment = _comment_from(message, result)
-            session.add(comment)
-            session.flush()
-            # Safe by default: what looks like personal data is hidden when published.
-            redactions = detect_and_record(session, comment, detect_personal_data)
-            for label in result.classification.labels:
-                session.add(CommentCommitment(comment_id=comment.id or 0,
-                                              commitment_id=label.commitment_id,
-                                              score=label.score))
-            record_classification(session, comment.id or 0, result.classification)
-            # Near-identical letters join their campaign here, so the queue shows it at once.
-            assign(session, comment, options.campaign_threshold, redactions)
-            session.add(ModerationEvent(comment_id=comment.id, inbound_id=message.id,
-                                        actor="system", action="classify",
-                                        to_status=comment.status,
-                                        reason=_explain(result)))
-            message.status = InboundStatus.PROCESSED
-            message.reason = None
-            session.add(message)
-            planned = _plan_receipt(session, message, comment, result, options)
+            return _persist(session, inbound_id, result, options)
     except IntegrityError:
         # Another delivery of the same task won the race; its comment stands.
         log.info("inbound %s already has a comment", inbound_id)
         return Processed(Outcome.ALREADY_DONE)
+
+
+def _persist(session: Session, inbound_id: int, result: Analysis | Quarantine,
+             options: ProcessingOptions) -> Processed:
+    message = session.get(InboundMessage, inbound_id, with_for_update=True)
+    if message is None or message.status != InboundStatus.RECEIVED:
+        return Processed(Outcome.ALREADY_DONE)
+    message.updated_at = utcnow()
+    message.last_error = None
+    _record_attachments(session, inbound_id, result.attachments)
+    if isinstance(result, Quarantine):
+        _quarantine(message, result)
+        session.add(message)
+        return Processed(Outcome.QUARANTINED)
+    comment = _comment_from(message, result)
+    session.add(comment)
+    session.flush()
+    # Safe by default: what looks like personal data is hidden when published.
+    redactions = detect_and_record(session, comment, detect_personal_data)
+    for label in result.classification.labels:
+        session.add(CommentCommitment(comment_id=comment.id or 0,
+                                      commitment_id=label.commitment_id,
+                                      score=label.score))
+    record_classification(session, comment.id or 0, result.classification)
+    # Near-identical letters join their campaign here, so the queue shows it at once.
+    assign(session, comment, options.campaign_threshold, redactions)
+    session.add(ModerationEvent(comment_id=comment.id, inbound_id=message.id,
+                                actor="system", action="classify",
+                                to_status=comment.status, reason=_explain(result)))
+    message.status = InboundStatus.PROCESSED
+    message.reason = None
+    session.add(message)
     log.info("inbound %s -> pending comment", inbound_id)
-    return planned
+    return _plan_receipt(session, message, comment, result, options)
 
 
 def _record_attachments(session: Session, inbound_id: int,

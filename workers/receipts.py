@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections import Counter
+from collections.abc import Sequence
 
 from sqlalchemy import Engine, update
 from sqlmodel import col
@@ -74,3 +76,20 @@ def send_receipt(engine: Engine, settings: Settings, sender: Sender, receipt_id:
         raise
     _finish(engine, receipt_id, ReceiptStatus.SENT, None, str(message["Message-ID"]))
     return "sent"
+
+
+def send_receipts(engine: Engine, settings: Settings, sender: Sender,
+                  receipt_ids: Sequence[int]) -> str:
+    """Send each receipt of a batch; a failure does not stop the others. Raises the first
+    failure at the end, so the batch is retried: receipts already sent are skipped then."""
+    outcomes: Counter[str] = Counter()
+    first: Exception | None = None
+    for receipt_id in receipt_ids:
+        try:
+            outcomes[send_receipt(engine, settings, sender, receipt_id)] += 1
+        except (smtplib.SMTPException, OSError) as error:
+            outcomes["failed"] += 1
+            first = first or error
+    if first is not None:
+        raise first
+    return " ".join(f"{name}={count}" for name, count in sorted(outcomes.items()))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import random
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -14,11 +16,19 @@ from config.catalogue import Catalogue, default_catalogue
 from config.settings import Settings
 from intake.classifier.store import ClassifierCache
 from intake.classify import Classifier
+from intake.stages import StageClock
 from moderation.db import make_engine
 from workers.logs import bind_inbound_id
 from workers.mail import Sender, make_sender
-from workers.pipeline import ProcessingError, ProcessingOptions, process_inbound
+from workers.pipeline import (
+    BatchResult,
+    ProcessingError,
+    ProcessingOptions,
+    process_batch,
+    process_inbound,
+)
 from workers.receipts import send_receipt
+from workers.stage_metrics import StageMetrics
 
 if TYPE_CHECKING:  # imported where used: a quick `ogp-feedback queue` needs neither
     from celery import Celery
@@ -26,7 +36,9 @@ if TYPE_CHECKING:  # imported where used: a quick `ogp-feedback queue` needs nei
 
 log = logging.getLogger(__name__)
 PROCESS_TASK = "ogp.process_inbound"
+PROCESS_BATCH_TASK = "ogp.process_batch"
 RECEIPT_TASK = "ogp.send_receipt"
+RECEIPTS_TASK = "ogp.send_receipts"
 NOTICES_TASK = "ogp.send_notices"
 CONFIRMATION_TASK = "ogp.send_confirmation"
 
@@ -58,20 +70,62 @@ class Runtime:
     def sender(self) -> Sender:
         return make_sender(self.settings)
 
+    @cached_property
+    def stage_metrics(self) -> StageMetrics:
+        return StageMetrics.for_settings(self.settings)
+
     def process(self, inbound_id: int) -> str:
         """Process one stored message, then hand its receipt (if any) on."""
+        clock = StageClock()
         with bind_inbound_id(inbound_id):
-            result = process_inbound(self.engine, inbound_id, self.classifier, self.options)
+            result = process_inbound(self.engine, inbound_id, self.classifier, self.options,
+                                     clock)
             if result.receipt_id is not None:
                 self.send_receipts([result.receipt_id])
             if result.confirmation_id is not None:
                 self.send_confirmation(result.confirmation_id)
+        self.stage_metrics.record(clock)
         return str(result.outcome)
+
+    def process_batch(self, inbound_ids: Sequence[int]) -> str:
+        """Process a batch in one claim and one commit; receipts go on as one task."""
+        clock = StageClock()
+        result = process_batch(self.engine, inbound_ids, self.classifier, self.options, clock)
+        self._hand_on(result)
+        self.stage_metrics.record(clock)
+        outcomes = Counter(str(processed.outcome) for processed in result.outcomes.values())
+        outcomes.update({"retry": len(result.retry), "split": len(result.split)})
+        return " ".join(f"{name}={n}" for name, n in sorted(outcomes.items()) if n)
+
+    def _hand_on(self, result: BatchResult) -> None:
+        receipts = [p.receipt_id for p in result.outcomes.values() if p.receipt_id is not None]
+        if receipts:
+            self.send_receipts(receipts)
+        for processed in result.outcomes.values():
+            if processed.confirmation_id is not None:
+                self.send_confirmation(processed.confirmation_id)
+        if not self.settings.broker_url:
+            # No queue to retry on: split batches run here one by one; retries are the
+            # sweeper's (the rows say what failed).
+            self._process_alone(result.split)
+            return
+        for inbound_id in result.split:
+            self.celery.send_task(PROCESS_TASK, args=[inbound_id])
+        for inbound_id in result.retry:
+            delay = self.settings.retry_backoff_seconds * (0.5 + random.random())  # noqa: S311
+            self.celery.send_task(PROCESS_TASK, args=[inbound_id], countdown=delay)
+
+    def _process_alone(self, inbound_ids: Sequence[int]) -> None:
+        for inbound_id in inbound_ids:
+            try:
+                self.process(inbound_id)
+            except ProcessingError as error:
+                # Recorded on the row; without a broker the sweeper retries it.
+                log.warning("%s", error)
 
     def send_receipts(self, receipt_ids: Sequence[int]) -> None:
         if self.settings.broker_url:
-            for receipt_id in receipt_ids:
-                self.celery.send_task(RECEIPT_TASK, args=[receipt_id])
+            self.celery.send_task(RECEIPTS_TASK, args=[list(receipt_ids)])
             return
         for receipt_id in receipt_ids:
             try:
@@ -136,7 +190,8 @@ class Runtime:
         app.include_router(make_ops_router(
             self.settings, self.engine,
             broker_ping=probes.ping if probes else None,
-            queue_depth=probes.queue_depth if probes else None))
+            queue_depth=probes.queue_depth if probes else None,
+            more_metrics=self.stage_metrics.render))
         return app
 
     def close(self) -> None:
@@ -145,14 +200,13 @@ class Runtime:
             self.engine.dispose()
 
     def enqueue(self, inbound_ids: Sequence[int]) -> None:
-        """Called after the commit that stored the rows: a broker, or right here."""
-        if self.settings.broker_url:
-            for inbound_id in inbound_ids:
-                self.celery.send_task(PROCESS_TASK, args=[inbound_id])
-            return
-        for inbound_id in inbound_ids:
-            try:
-                self.process(inbound_id)
-            except ProcessingError as error:
-                # Recorded on the row; without a broker the sweeper retries it.
-                log.warning("%s", error)
+        """Called after the commit that stored the rows: a broker, or right here; in
+        batches of ``OGP_PROCESS_BATCH_SIZE``."""
+        size = self.settings.process_batch_size
+        batches = [list(inbound_ids[start:start + size])
+                   for start in range(0, len(inbound_ids), size)]
+        for batch in batches:
+            if self.settings.broker_url:
+                self.celery.send_task(PROCESS_BATCH_TASK, args=[batch])
+            else:
+                self.process_batch(batch)

@@ -50,8 +50,11 @@ QueueDepth = Callable[[], int | None]
 
 
 def make_ops_router(settings: Settings, engine: Engine, broker_ping: BrokerPing | None,
-                    queue_depth: QueueDepth | None) -> APIRouter:
-    """GET ``/readyz`` and ``/metrics``; mounted by the composition in workers."""
+                    queue_depth: QueueDepth | None,
+                    more_metrics: Callable[[], str] | None = None) -> APIRouter:
+    """GET ``/readyz`` and ``/metrics``; mounted by the composition in workers.
+    ``more_metrics``: text in the exposition format appended to ``/metrics`` (the intake's
+    stage histograms, kept by the workers)."""
     router = APIRouter()
     database_check = _Check("database", lambda: _ping_database(engine))
     broker_check = None if broker_ping is None else _Check("broker", _expect_true(broker_ping))
@@ -71,7 +74,8 @@ def make_ops_router(settings: Settings, engine: Engine, broker_ping: BrokerPing 
             families = _database_metrics(session, datetime.now(UTC))
         if queue_depth is not None:
             families.append(_queue_depth_family(queue_depth))
-        return Response(render_metrics(families), media_type=METRICS_CONTENT_TYPE)
+        text = render_metrics(families) + (more_metrics() if more_metrics is not None else "")
+        return Response(text, media_type=METRICS_CONTENT_TYPE)
 
     return router
 

@@ -18,7 +18,7 @@ from tests.hostile_senders import (
     hostile_mail,
     xss_payloads,
 )
-from tests.mailgen import TOPICS, build
+from tests.mailgen import NOTES, TOPICS, build
 
 ALBANIAN = "Përshëndetje nga Korça: shërbimet në e-Albania janë të ngadalta."
 NO_TEXT = "no readable text: the message has no text/plain or text/html body"
@@ -102,7 +102,7 @@ def test_html_only_mail_gives_readable_text() -> None:
     mail = build(5, "html-only")
     parsed = parse_message(mail.raw)
     assert parsed.text_source == "html"
-    assert parsed.text == f"{TOPICS[5][0]}\n\nKomenti {mail.token}. {TOPICS[5][1]}"
+    assert parsed.text == f"{TOPICS[5][0]}\n\nKomenti {mail.token}. {TOPICS[5][1]} {NOTES[0]}"
 
 
 def test_hostile_html_mail_loses_tags_and_script_content() -> None:
