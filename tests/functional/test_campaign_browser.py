@@ -12,6 +12,7 @@ operator runs.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from moderation.models import AdditionsStatus, Campaign, Comment, InboundSource
 from moderation.transitions import commitments_of
 from moderation.users import add_user
 from moderation.web.app import create_app
-from tests.conftest import free_port, wait_until
+from tests.conftest import free_port, run_cli, wait_until
 from tests.functional.chromium import start_chromium
 from tests.functional.test_browser import _up
 from tests.unit.factories import CLASSIFIER, plain_mail
@@ -44,7 +45,8 @@ MEMBERS = 500
 # Members 7, 107, 207, ... add a sentence of their own: five in all.
 OWN_EVERY, OWN_AT = 100, 7
 USER, PASSWORD = "drita", "fushata-500-letra"
-# Words of the letter that only its common text has: on a page, once per time it is shown.
+# The letter's first words (every excerpt shows them) and words from its middle.
+LETTER_OPENING = "Të nderuar, kërkojmë"
 LETTER_WORDS = "Informacioni për pronarët e vërtetë"
 
 
@@ -189,9 +191,43 @@ def test_a_500_member_campaign_is_approved_once_and_published_once(
     assert [decided[i] for i in letters.with_own] == [
         AdditionsStatus.APPROVED, *[AdditionsStatus.PENDING] * 4]
     assert app.publishes == ["publish", "publish"]
+
+    # The operator publishes; the site is read through the app's /site, as staff read it.
+    published = run_cli(settings, "publish", "--json")
+    assert published.returncode == 0, published.stderr
+    assert json.loads(published.stdout)["comments"] == MEMBERS
     with Session(engine) as session:
-        representative = session.get(Campaign, campaign_id)
-        assert representative is not None
-        labels = commitments_of(session, representative.representative_comment_id)
+        campaign = session.get(Campaign, campaign_id)
+        assert campaign is not None
+        labels = commitments_of(session, campaign.representative_comment_id)
     assert labels
-    # -- the public side (publish/) follows here.
+    approved_own, waiting_own = own_sentence(OWN_AT), own_sentence(OWN_EVERY + OWN_AT)
+    for label in labels:
+        for language in ("sq", "en"):
+            browser.get(f"{app.url}/site/{language}/commitments/{label}.html")
+            # The campaign once, with its true count and the one addition approved.
+            [block] = browser.find_elements(By.CSS_SELECTOR, "article.campaign")
+            assert block.find_element(By.CSS_SELECTOR, ".campaign-count").text == "500"
+            additions = [item.text for item in
+                         block.find_elements(By.CSS_SELECTOR, "ul.additions .own")]
+            assert additions == [approved_own]
+            page = browser.page_source
+            assert page.count(LETTER_OPENING) == 1, f"{language}/{label}"
+            assert waiting_own not in page
+    # The campaign's own page: the whole text, the count, the addition.
+    browser.get(f"{app.url}/site/en/campaigns/{campaign_id}.html")
+    [block] = browser.find_elements(By.CSS_SELECTOR, "article.campaign")
+    assert block.find_element(By.CSS_SELECTOR, ".campaign-count").text == "500"
+    assert LETTER_WORDS in block.text
+    assert approved_own in block.text
+    assert waiting_own not in browser.page_source
+
+    # The digest counts one campaign of 500 comments, and no comment sent alone.
+    digest = run_cli(settings, "digest", "--format", "json")
+    assert digest.returncode == 0, digest.stderr
+    figures = json.loads(digest.stdout)
+    assert figures["received"] == MEMBERS
+    assert (figures["campaigns"]["count"], figures["campaigns"]["comments"]) == (1, MEMBERS)
+    assert figures["campaigns"]["by_campaign"][str(campaign_id)]["count"] == MEMBERS
+    assert figures["unique"]["count"] == 0
+    assert figures["campaigns_summary"]["en"] == "1 campaign of 500 comments; 0 unique comments"
