@@ -13,9 +13,10 @@ one comment at a time.
 
 from __future__ import annotations
 
-import hashlib
+import heapq
 import re
 import unicodedata
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -24,8 +25,16 @@ import numpy as np
 from datasketch import MinHash
 
 SHINGLE_WORDS = 3
-BANDS = 20
-ROWS = 3  # 20 bands of 3: texts with Jaccard 0.5 share a band with p = 0.93, 0.1 with 0.02
+# 30 bands of 3 rows: texts with Jaccard 0.5 share a band with p = 0.98, 0.4 with 0.86,
+# 0.1 with 0.03. A copy cut to half the letter, or with a paragraph of its own, has a
+# Jaccard of 0.4-0.5 with the letter although nearly all of it is in the letter; with 20
+# bands (p = 0.73 at 0.4) such copies were missed often enough to split campaigns
+# (pairwise recall down to 0.93 on tests/campaign_set.py). Two rows a band found them
+# too, but at 100,000 comments each text then shared a band with hundreds of unrelated
+# ones (common phrases: greetings, the commitment's name), and the right candidates fell
+# out of the MAX_CANDIDATES compared (recall 0.88).
+BANDS = 30
+ROWS = 3
 NUM_PERM = BANDS * ROWS
 # Too short to tell a form letter from a common phrase: never grouped.
 MIN_SHINGLES = 8
@@ -36,15 +45,37 @@ DEFAULT_THRESHOLD = 0.6
 # campaign's text, and it has at least this many words (greetings and sign-offs do not).
 OWN_SENTENCE_SHARE = 0.5
 MIN_ADDITION_WORDS = 5
+# Greetings and closings people put around a letter, in Albanian (with and without ë/ç,
+# as ``fold`` leaves them) and English; a sentence of at most MAX_COURTESY_WORDS words
+# that opens with one is not an addition of the sender's own, whatever its length.
+COURTESY = (
+    "te nderuar", "i nderuar", "e nderuar", "pershendetje", "miredita", "mire dita",
+    "tungjatjeta", "faleminderit", "ju faleminderit", "me respekt", "me konsiderate",
+    "me nderime", "sinqerisht", "ne pritje", "ju pershendes", "gjithe te mirat",
+    "dear", "hello", "hi", "good morning", "good afternoon", "good evening",
+    "to whom it may concern", "thank you", "thanks", "many thanks", "kind regards",
+    "best regards", "regards", "sincerely", "yours", "best wishes", "best", "respectfully",
+    "looking forward", "cheers",
+)
+MAX_COURTESY_WORDS = 8
+# A line this short ending in "," "!" or ":" stands apart from the text after it.
+MAX_SALUTATION_WORDS = 6
 
 _WORD = re.compile(r"\w+")
+_COURTESY = frozenset(tuple(phrase.split()) for phrase in COURTESY)
+_COURTESY_LONGEST = max(len(phrase) for phrase in _COURTESY)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*[-*•]\s)")
+# The combining marks of the scripts people write to us in (Latin, Greek, Cyrillic): a
+# regular expression drops them four times faster than testing every character.
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
 def fold(text: str) -> str:
     """Lower case without diacritics: Albanian is often written without ë and ç."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+    folded = text.casefold()
+    if folded.isascii():
+        return folded
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", folded))
 
 
 def words(text: str) -> list[str]:
@@ -52,11 +83,11 @@ def words(text: str) -> list[str]:
 
 
 def shingles(text: str) -> frozenset[bytes]:
+    """The text's runs of ``SHINGLE_WORDS`` words, folded."""
     tokens = words(text)
-    if len(tokens) < SHINGLE_WORDS:
-        return frozenset()
-    return frozenset(" ".join(tokens[i:i + SHINGLE_WORDS]).encode()
-                     for i in range(len(tokens) - SHINGLE_WORDS + 1))
+    # The shifted copies are shorter: zip stops at the last full run, as it should.
+    runs = zip(*(tokens[start:] for start in range(SHINGLE_WORDS)), strict=False)
+    return frozenset(" ".join(run).encode() for run in runs)
 
 
 @cache
@@ -66,20 +97,29 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
     return seeded.permutations  # type: ignore[no-any-return]
 
 
+@cache
+def _band_multipliers() -> np.ndarray:
+    # A band's key is sum(value * multiplier) modulo 2**64 with random odd multipliers, one
+    # per row of each band (a universal hash: two different bands of values get one key
+    # with a chance of about 2**-64). Fixed seed: the keys are stored.
+    draw = np.random.default_rng(2020).integers(1, 2**63, size=(BANDS, ROWS), dtype=np.uint64)
+    return draw | np.uint64(1)
+
+
 def band_keys(triples: frozenset[bytes]) -> tuple[int, ...]:
     """The LSH bands of a set of triples, as signed 64-bit keys (a BIGINT column)."""
     if len(triples) < MIN_SHINGLES:
         return ()
-    signature = MinHash(num_perm=NUM_PERM, seed=1, permutations=_permutations())
+    # CRC-32 as the base hash: stable across processes (the keys are stored) and a C call,
+    # where datasketch's default (SHA-1 in Python) was half the cost of a text. The
+    # permutations on top of it make the signature. Changing any of this changes every
+    # key: ``ogp-feedback campaigns recompute`` writes them again.
+    signature = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=zlib.crc32,
+                        permutations=_permutations())
     signature.update_batch(list(triples))
-    values = signature.hashvalues
-    keys = []
-    for band in range(BANDS):
-        digest = hashlib.blake2b(band.to_bytes(2, "big")
-                                 + values[band * ROWS:(band + 1) * ROWS].tobytes(),
-                                 digest_size=8).digest()
-        keys.append(int.from_bytes(digest, "big", signed=True))
-    return tuple(keys)
+    rows = signature.hashvalues.reshape(BANDS, ROWS).astype(np.uint64)
+    keys = (rows * _band_multipliers()).sum(axis=1, dtype=np.uint64)
+    return tuple(keys.view(np.int64).tolist())
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,38 +163,77 @@ class Match:
 
 def best_match(new: Fingerprint, candidates: Iterable[Candidate],
                threshold: float = DEFAULT_THRESHOLD) -> Match | None:
-    """The most similar candidate at or above ``threshold``; ties go to the earliest."""
+    """The most similar candidate at or above ``threshold``, one already in a group first;
+    ties go to the earliest.
+
+    A candidate that is alone although it is like the new text was missed by its campaign
+    (LSH is a matter of chance, and the first copies of a letter are often the most
+    edited): pairing with it would start a second group for the same letter, and every
+    later copy would be split between the two.
+    """
     best: Match | None = None
+    best_rank: tuple[bool, float, int] | None = None
     for candidate in candidates:
         score = similarity(new, candidate.fingerprint)
         if score < threshold:
             continue
-        if best is None or (score, -candidate.key) > (best.similarity, -best.candidate.key):
-            best = Match(candidate, score)
+        rank = (candidate.group is not None, score, -candidate.key)
+        if best_rank is None or rank > best_rank:
+            best, best_rank = Match(candidate, score), rank
     return best
 
 
 def strongest(shared: dict[int, int], limit: int = MAX_CANDIDATES) -> list[int]:
     """The keys sharing the most bands (a MinHash estimate of similarity), best first."""
-    return sorted(shared, key=lambda key: (-shared[key], key))[:limit]
+    return heapq.nsmallest(limit, shared, key=lambda key: (-shared[key], key))
+
+
+def _salutation_line(line: str) -> bool:
+    """A line of its own such as "Të nderuar,", "Dear Sir or Madam," or "Me respekt,"."""
+    stripped = line.strip()
+    return (stripped.endswith((",", "!", ":"))
+            and len(_WORD.findall(stripped)) <= MAX_SALUTATION_WORDS)
 
 
 def sentences(text: str) -> list[str]:
-    return [part.strip() for part in _SENTENCE_END.split(text) if part and part.strip()]
+    """Sentences and paragraphs, with a salutation or closing line apart from the text it
+    heads ("Hi,\nI am a teacher..." is two)."""
+    found: list[str] = []
+    for part in _SENTENCE_END.split(text):
+        lines: list[str] = []
+        for line in part.split("\n"):
+            if _salutation_line(line):
+                found.append("\n".join(lines))
+                found.append(line)
+                lines = []
+            else:
+                lines.append(line)
+        found.append("\n".join(lines))
+    return [piece.strip() for piece in found if piece.strip()]
+
+
+def is_courtesy(sentence: str) -> bool:
+    """A greeting or a closing ("Përshëndetje", "Ju faleminderit për vëmendjen", "Kind
+    regards"): short, and opening with one of ``COURTESY`` (folded)."""
+    tokens = words(sentence)
+    if not tokens or len(tokens) > MAX_COURTESY_WORDS:
+        return False
+    return any(tuple(tokens[:length]) in _COURTESY for length in range(1, _COURTESY_LONGEST + 1))
 
 
 def additions(common: str, member: str) -> str:
     """The member's own sentences: those the campaign's text (``common``) does not have.
 
-    Greetings, sign-offs and other lines under ``MIN_ADDITION_WORDS`` words are left
-    out; sentences keep their order, one paragraph each.
+    Greetings, sign-offs (``is_courtesy``), names and other lines under
+    ``MIN_ADDITION_WORDS`` words are left out; sentences keep their order, one paragraph
+    each.
     """
     known = shingles(common)
     known_words = set(words(common))
     own: list[str] = []
     for sentence in sentences(member):
         tokens = words(sentence)
-        if len(tokens) < MIN_ADDITION_WORDS:
+        if len(tokens) < MIN_ADDITION_WORDS or is_courtesy(sentence):
             continue
         triples = shingles(sentence)
         shared = (len(triples & known) / len(triples) if triples
@@ -179,12 +258,16 @@ class Grouper:
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD) -> None:
         self.threshold = threshold
-        self.index: dict[int, list[int]] = {}
+        # Tuples, not lists: tuples of ints are not tracked by the garbage collector, and
+        # two million lists (one a band) made its full passes a third of the run time.
+        self.index: dict[int, tuple[int, ...]] = {}
         self.fingerprints: dict[int, Fingerprint] = {}
         self.group_of: dict[int, int] = {}
         self.groups: dict[int, _Group] = {}
         # (band key, text key) pairs in the index, for the database's band table.
         self.band_rows: list[tuple[int, int]] = []
+        # (band key, group id) for every band a group already holds.
+        self._held: set[tuple[int, int]] = set()
 
     def add(self, key: int, text: str) -> int | None:
         """Index ``key``'s text; its group's id (the first member's key) or None."""
@@ -205,6 +288,8 @@ class Grouper:
                 group_id = match.candidate.key
                 self.groups[group_id] = _Group([group_id])
                 self.group_of[group_id] = group_id
+                self._held.update((band, group_id)
+                                  for band in self.fingerprints[group_id].bands)
             self.groups[group_id].members.append(key)
             self.group_of[key] = group_id
         self.fingerprints[key] = found
@@ -212,11 +297,12 @@ class Grouper:
         return group_id
 
     def _index(self, key: int, bands: Sequence[int], group_id: int | None) -> None:
-        for band in bands:
-            holders = self.index.setdefault(band, [])
-            if group_id is not None and any(self.group_of.get(h) == group_id for h in holders):
-                continue
-            holders.append(key)
+        for band in dict.fromkeys(bands):
+            if group_id is not None:
+                if (band, group_id) in self._held:
+                    continue
+                self._held.add((band, group_id))
+            self.index[band] = (*self.index.get(band, ()), key)
             self.band_rows.append((band, key))
 
     def grouped(self, min_size: int = 2) -> dict[int, list[int]]:
