@@ -151,7 +151,8 @@ def cmd_queue(runtime: Runtime, args: argparse.Namespace) -> int:
     except QueueError as error:
         raise CliError(str(error)) from error
     with session_scope(runtime.engine) as session:
-        page = fetch_queue(session, query, with_counts=False)
+        page = fetch_queue(session, query, with_counts=False,
+                           campaign_min_size=runtime.settings.campaign_min_size)
     items = page.items
     if args.json:
         json.dump(items, sys.stdout, ensure_ascii=False, indent=2)
@@ -486,7 +487,8 @@ def cmd_evidence(runtime: Runtime, args: argparse.Namespace) -> int:
         raise CliError(f"{out} is a folder; name the zip file to write")
     report = write_evidence(runtime.engine, runtime.catalogue, out,
                             time_zone=runtime.settings.time_zone,
-                            site_url=runtime.settings.public_site_url)
+                            site_url=runtime.settings.public_site_url,
+                            campaign_min_size=runtime.settings.campaign_min_size)
     print(f"wrote {out}: {report.files} files (manifest verified), {report.comments} published "
           f"comments, {report.decisions} decisions, {report.responses} responses; "
           f"SHA-256 {report.sha256}")
@@ -528,7 +530,8 @@ def cmd_digest(runtime: Runtime, args: argparse.Namespace) -> int:
     step(f"reading comments received from {period.since or 'the start'} to "
          f"{period.until or 'now'} ...")
     with snapshot(runtime.engine) as session:
-        digest = load_digest(session, runtime.catalogue, period, utcnow())
+        digest = load_digest(session, runtime.catalogue, period, utcnow(),
+                             campaign_min_size=runtime.settings.campaign_min_size)
     step(f"{digest.received.count} comments; writing {fmt} ...")
     output = render(digest, runtime.catalogue, fmt, Links(public=False))
     if args.out:

@@ -32,7 +32,8 @@ def _digest(ctx: WebContext, session: DbSession, since: str, until: str) -> Dige
     period = Period(_day(since, "since"), _day(until, "until"), ZoneInfo(ctx.settings.time_zone))
     if period.since and period.until and period.since > period.until:
         raise HTTPException(400, "The first day comes after the last day.")
-    return load_digest(session, ctx.catalogue, period, utcnow())
+    return load_digest(session, ctx.catalogue, period, utcnow(),
+                       campaign_min_size=ctx.settings.campaign_min_size)
 
 
 @router.get("/digest")

@@ -43,6 +43,10 @@ def test_campaigns_json_lists_each_campaign_with_all_members(settings: Settings,
     queue = json.loads(run_cli(settings, "queue", "--json", "--sort", "oldest").stdout)
     assert {item["id"]: item["campaign_id"] for item in queue} == {
         **dict.fromkeys(ids, campaign_id), **dict.fromkeys(pair)}
+    # OGP_CAMPAIGN_MIN_SIZE decides what counts as a campaign, in the queue too.
+    stricter = json.loads(run_cli(settings, "queue", "--json",
+                                  OGP_CAMPAIGN_MIN_SIZE="5").stdout)
+    assert {item["campaign_id"] for item in stricter} == {None}
 
 
 @SQLITE_ONLY
