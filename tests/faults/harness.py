@@ -368,6 +368,9 @@ def oracle(engine: Engine, sink: SmtpSink, tokens: Sequence[str]) -> OracleView:
 
 # ---------------------------------------------------------------- the stack
 
+BATCH_SIZE = 5
+
+
 class Stack:
     """Redis + Dovecot + SMTP sink + our processes, for one test."""
 
@@ -394,6 +397,8 @@ class Stack:
             broker_url=self.redis.url, receipts=True, mail_sender="smtp",
             smtp_host="127.0.0.1", smtp_port=self.sink.port, smtp_security="none",
             mail_from="feedback@ogp.example.al", max_attempts=3, retry_backoff_seconds=1,
+            # Small batches: dozens of tasks in flight, so each fault lands mid-batch.
+            process_batch_size=BATCH_SIZE,
             sweep_after_seconds=5, poll_interval_seconds=2,
         )
 
@@ -427,6 +432,7 @@ class Stack:
             "OGP_SMTP_PORT": str(self.sink.port),
             "OGP_SMTP_SECURITY": "none",
             "OGP_MAIL_FROM": "feedback@ogp.example.al",
+            "OGP_PROCESS_BATCH_SIZE": str(BATCH_SIZE),
             **extra,
         })
 

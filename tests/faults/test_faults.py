@@ -11,6 +11,7 @@ the SMTP sink. Every loop is bounded in count and time.
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import sqlite3
@@ -24,7 +25,7 @@ from sqlmodel import Session, select
 
 from moderation.models import InboundMessage, InboundStatus
 from tests.conftest import pg_admin_engine
-from tests.faults.harness import Stack, messages, wait_for
+from tests.faults.harness import BATCH_SIZE, Stack, messages, wait_for
 
 POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -77,8 +78,9 @@ def _redis_killed_and_restarted(stack: Stack, scenario: str, prefix: str) -> Non
     # No worker yet: every task waits in Redis.
     wait_for(lambda: stack.row_count() == len(mails), 30, "all messages stored", stack)
     queue = stack.settings.celery_queue
-    wait_for(lambda: stack.redis.queue_length(queue) >= len(mails), 10,
-             "every task queued", stack)
+    # One task per batch of messages (OGP_PROCESS_BATCH_SIZE).
+    tasks = math.ceil(len(mails) / BATCH_SIZE)
+    wait_for(lambda: stack.redis.queue_length(queue) >= tasks, 10, "every task queued", stack)
     worker = stack.start_worker(supervised=True)
     wait_for(lambda: stack.row_count(InboundStatus.PROCESSED) >= 60, 30,
              "60 messages processed", stack)
@@ -90,7 +92,7 @@ def _redis_killed_and_restarted(stack: Stack, scenario: str, prefix: str) -> Non
     if stack.redis.persistent:
         assert queued > 0, "the AOF should have kept the queue"
     else:
-        assert queued < len(mails) - 60, "a restart without persistence lost the queue"
+        assert queued < tasks - 60 // BATCH_SIZE, "a restart without persistence lost the queue"
     _report(stack, f"{scenario} (redis kill -9 with {queued} tasks queued after restart)", tokens)
     print(f"  worker restarted by the supervisor {stack.restarts} time(s)"
           f"{'' if worker.popen.poll() is None else '; the first worker exited'}")
@@ -256,3 +258,26 @@ def test_poison_message_fails_while_others_flow(stack: Stack) -> None:
         assert "injected fault" in (row.last_error or "")
         assert (row.reason or "").startswith("failed after 3 attempts")
     print(view.line("6 (poison message x2)"))
+
+
+@POSTGRESQL
+def test_poison_message_that_kills_its_worker_inside_a_batch(stack: Stack) -> None:
+    """Messages go to workers in batches: one that kills the worker child every time must
+    not take its batch down with it. The batch's next try is split, the others pass alone,
+    and the poison fails after its attempts, with the reason a moderator can read."""
+    mails = messages(120, "PKB")
+    tokens = [m.token for m in mails]
+    poison = tokens[37]
+    stack.append(mails)
+    stack.start_worker(OGP_FAILPOINTS=f"process:kill={poison}")
+    stack.start_poller()
+    view = stack.wait_settled(tokens, SETTLE_SECONDS)
+    assert view.failed == 1, view
+    assert view.pending + view.quarantined == len(tokens) - 1, view
+    with Session(stack.engine) as session:
+        [failed] = session.exec(select(InboundMessage).where(
+            InboundMessage.status == InboundStatus.FAILED)).all()
+    assert poison.encode() in bytes(failed.raw)
+    assert failed.reason == (f"gave up after {stack.settings.max_attempts} attempts: "
+                             "the worker stopped each time")
+    print(view.line("6b (poison message that kills its worker, inside a batch)"))
