@@ -10,16 +10,17 @@ cd "$(dirname "$0")/.."
 PYTEST=${PYTEST:-.venv/bin/pytest}
 OUT=$(mktemp -d)
 common=(-p no:cacheprovider --durations=15)
-# The public site's 2,000-comment acceptance tests run with the unit half: it balances
-# the two (about 16 and 12 minutes of a shared machine otherwise).
-BALANCE=tests/functional/test_public_site.py
+# The public site's 2,000-comment acceptance tests and the 500-letter campaign in the
+# browser run with the unit half: it balances the two (about 17 and 13 minutes of a shared
+# machine otherwise).
+BALANCE=(tests/functional/test_public_site.py tests/functional/test_campaign_browser.py)
 "$PYTEST" "${common[@]}" --basetemp="$OUT/tmp-services" tests/faults tests/functional \
-  --ignore="$BALANCE" >"$OUT/services.log" 2>&1 &
+  "${BALANCE[@]/#/--ignore=}" >"$OUT/services.log" 2>&1 &
 services=$!
 # A test that needs the PostgreSQL cluster to itself (its count memo ends at any commit in
 # the cluster, and the other half commits all the time) runs alone, after both halves.
 QUIET=tests/unit/moderation/test_queue.py::test_counts_of_an_unchanged_database_are_not_counted_again
-"$PYTEST" "${common[@]}" --basetemp="$OUT/tmp-unit" tests/unit tests/test_*.py "$BALANCE" \
+"$PYTEST" "${common[@]}" --basetemp="$OUT/tmp-unit" tests/unit tests/test_*.py "${BALANCE[@]}" \
   --deselect "$QUIET" >"$OUT/unit.log" 2>&1
 unit=$?
 wait "$services"
