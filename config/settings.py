@@ -100,6 +100,14 @@ class Settings(BaseSettings):
 
     form_rate_limit_per_hour: int = Field(default=5, ge=1)
     form_max_chars: int = Field(default=20_000, gt=0)
+    # The contact form under a flood: accepted submissions per client address (IP) an
+    # hour, and from everyone together a minute. A typed address is free to change, a
+    # client address much less so.
+    form_client_limit_per_hour: int = Field(default=20, ge=1)
+    form_global_limit_per_minute: int = Field(default=60, ge=1)
+    # A submission sent sooner than this after its form was served is refused: nobody
+    # writes a comment that fast, a script does. 0 turns the check off.
+    form_min_seconds: float = Field(default=3.0, ge=0, le=600)
 
     # Reliability: the database is the truth, the broker only triggers work.
     max_attempts: int = Field(default=5, ge=1, le=100)
@@ -155,6 +163,9 @@ class Settings(BaseSettings):
     # set (shared by every web process), else in the process.
     login_attempts_per_account: int = Field(default=10, ge=1)
     login_attempts_per_address: int = Field(default=30, ge=1)
+    # Shows /readyz's details and /metrics to a client that is not on loopback (Prometheus
+    # sends it as a bearer token); unset: loopback only.
+    ops_token: str = ""
 
     log_format: LogFormat = Field(
         default=LogFormat.JSON,
@@ -198,6 +209,9 @@ class Settings(BaseSettings):
             self.secret_key = secrets.token_urlsafe(32)
         elif len(self.secret_key) < 16:
             raise ValueError("OGP_SECRET_KEY must be at least 16 characters")
+        if self.ops_token and (self.ops_token.strip().lower() in PLACEHOLDER_SECRETS
+                               or len(self.ops_token) < 16):
+            raise ValueError("OGP_OPS_TOKEN must be at least 16 random characters, or unset")
         if self.environment is Environment.PRODUCTION and not self.cookie_secure:
             raise ValueError("OGP_COOKIE_SECURE must be true in production (HTTPS only)")
         if "@" not in self.mail_from or any(ch in self.mail_from for ch in "\r\n<>,; "):

@@ -28,21 +28,19 @@ from dataclasses import dataclass
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from config.settings import ImapSecurity, Settings
 from intake import failpoints
 from intake.lock import LockKeeper, LockUnavailableError, RedisLock
 from intake.stages import StageClock
-from intake.store import Enqueue, RawMessage, Stored, store_raw_batch
+from intake.store import Enqueue, RawMessage, Stored, store_raw_batch, waiting_for_processing
 from moderation.db import session_scope
 from moderation.models import (
     ImapCheckpoint,
-    InboundMessage,
     InboundSource,
-    InboundStatus,
     utcnow,
 )
 
@@ -84,10 +82,7 @@ class PollResult:
 
 def unprocessed_count(engine: Engine) -> int:
     with session_scope(engine) as session:
-        return int(session.exec(
-            select(func.count()).select_from(InboundMessage)
-            .where(InboundMessage.status == InboundStatus.RECEIVED)
-        ).one())
+        return waiting_for_processing(session)
 
 
 class Backoff:

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from intake.parse import peek_message_id
 from moderation.models import InboundMessage, InboundSource, InboundStatus
@@ -87,3 +87,10 @@ def store_raw_batch(session: Session, items: Sequence[RawMessage]) -> list[Store
         else:
             resolved.append(stored)
     return resolved
+
+
+def waiting_for_processing(session: Session) -> int:
+    """Stored messages not yet processed: the backpressure the poller and the contact form
+    share (``OGP_BACKPRESSURE_MAX_UNPROCESSED``)."""
+    return int(session.exec(select(func.count()).select_from(InboundMessage)
+                            .where(InboundMessage.status == InboundStatus.RECEIVED)).one())

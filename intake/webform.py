@@ -3,9 +3,9 @@
 A submission becomes an RFC 5322 message (``X-OGP-Source: contact-form``) that is
 stored with ``store_raw_batch`` like a message from the inbox, committed, and only
 then handed to processing: the classifier, the moderators and the publisher see a
-form comment exactly as they see an e-mail. The checks (CSRF, honeypot, sizes, the
-address, the per-address rate limit) are pure functions here; the routes are in
-``moderation.web.routes.contact``.
+form comment exactly as they see an e-mail. The checks (honeypot, sizes, the address,
+the per-address rate limit, the refusals under a flood) are pure functions here; the
+routes are in ``moderation.web.routes.contact``.
 
 This module never publishes, moderates or sends mail, and never logs or shows a
 submitter's address; the rate limit keeps only a keyed hash of it.
@@ -17,6 +17,7 @@ import email.policy
 import email.utils
 import hashlib
 import hmac
+import ipaddress
 import math
 import re
 import secrets
@@ -301,18 +302,81 @@ def aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def rate_limited_refusal(limit: int, wait: timedelta) -> Refusal:
+def _minutes(wait: timedelta) -> tuple[str, str]:
     minutes = max(1, math.ceil(wait.total_seconds() / 60))
-    in_sq = "1 minute" if minutes == 1 else f"{minutes} minutash"
-    in_en = "1 minute" if minutes == 1 else f"{minutes} minutes"
+    if minutes == 1:
+        return "1 minute", "1 minute"
+    return f"{minutes} minutash", f"{minutes} minutes"
+
+
+def _retry_after(wait: timedelta) -> dict[str, str]:
+    return {"Retry-After": str(max(1, math.ceil(wait.total_seconds())))}
+
+
+def rate_limited_refusal(limit: int, wait: timedelta) -> Refusal:
+    in_sq, in_en = _minutes(wait)
     return Refusal(
         429,
         Notice(f"Nga kjo adresë janë dërguar më shumë se {limit} komente brenda një ore. "
                f"Ju lutemi provoni përsëri pas {in_sq}.",
                f"More than {limit} comments were sent from this address within one hour. "
                f"Please try again in {in_en}."),
-        headers={"Retry-After": str(max(1, math.ceil(wait.total_seconds())))},
+        headers=_retry_after(wait),
     )
+
+
+TOO_FAST = Notice(
+    "Formulari u dërgua vetëm pak sekonda pasi u hap, më shpejt se sa shkruan një njeri, "
+    "dhe nuk u ruajt. Kontrolloni tekstin më poshtë dhe shtypni sërish «Dërgo».",
+    "The form was sent only seconds after it was opened, faster than a person types, and "
+    "was not saved. Please check your text below and press \"Send\" again.",
+)
+BUSY = Notice(
+    "Po marrim më shumë komente se sa mund të përpunojmë tani, ndaj komenti juaj nuk u ruajt. "
+    "Ju lutemi provoni përsëri pas disa minutash (teksti juaj është më poshtë), ose na "
+    "shkruani me e-mail.",
+    "We are receiving more comments than we can process right now, so your comment was not "
+    "saved. Please try again in a few minutes (your text is below), or write to us by e-mail.",
+)
+# When the form is too busy, how long to ask a client to wait (seconds).
+BUSY_RETRY_SECONDS = 300
+
+
+def flood_refusal(scope: str, limit: int, wait: timedelta) -> Refusal:
+    """HTTP 429 for a limit of ``FormThrottle``: one client address an hour, or everyone."""
+    in_sq, in_en = _minutes(wait)
+    if scope == "client":
+        notice = Notice(
+            f"Nga kjo lidhje interneti janë dërguar {limit} komente brenda një ore, sa është "
+            f"kufiri, ndaj ky nuk u ruajt. Ju lutemi provoni përsëri pas {in_sq}.",
+            f"{limit} comments were sent from this internet connection within one hour, "
+            f"which is the limit, so this one was not saved. Please try again in {in_en}.")
+    else:
+        notice = Notice(
+            "Po marrim shumë komente njëkohësisht, ndaj ky nuk u ruajt. Ju lutemi provoni "
+            f"përsëri pas {in_sq}.",
+            "We are receiving very many comments at once, so this one was not saved. "
+            f"Please try again in {in_en}.")
+    return Refusal(429, notice, headers=_retry_after(wait))
+
+
+def busy_refusal() -> Refusal:
+    """HTTP 503 while too many messages wait for processing (the poller waits too)."""
+    return Refusal(503, BUSY, headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
+
+
+def client_key(host: str) -> str:
+    """What one client is for the per-client limit: its IPv4 address, or its IPv6 /64 (one
+    household or server gets a whole /64 and can pick any address in it)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 def body_limit(max_chars: int) -> int:

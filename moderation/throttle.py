@@ -1,10 +1,11 @@
-"""Staff login throttling: failed attempts counted per account and per client address.
+"""Throttles: staff logins (failed attempts per account and per client address) and the
+contact form (accepted submissions per client address and from everyone, ``FormThrottle``).
 
-A moving window of one minute (``limits``), so a burst cannot straddle a window
-edge. The counters live in Redis when ``OGP_LOCK_URL`` or a Redis broker is set,
-so every web process sees the same numbers; else in this process.
+Moving windows (``limits``), so a burst cannot straddle a window edge. The counters
+live in Redis when ``OGP_LOCK_URL`` or a Redis broker is set, so every web process sees
+the same numbers; else in this process.
 
-Only failures are counted. ``check`` is asked *before* the password is verified:
+Of logins, only failures are counted. ``check`` is asked *before* the password is verified:
 a refused attempt must cost no argon2 work, or the throttle would not protect
 the server's CPU. Because a failure is counted only once it is known, attempts
 sent in parallel can all pass ``check`` before the first is counted; the web
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from limits import RateLimitItem, RateLimitItemPerMinute
+from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
@@ -124,3 +125,66 @@ class LoginThrottle:
     def failed(self, account: str, address: str) -> None:
         for scope, item, key in self._limits(account, address):
             self._hit(scope, item, key)
+
+
+FORM_NAMESPACE = "ogp-feedback-form"
+
+
+class FormThrottle:
+    """Contact-form submissions accepted per client address an hour, and from everyone a
+    minute; in Redis when configured (every web process counts together), else in this
+    process, as for logins.
+
+    ``take`` counts and checks in one step (``hit``), so a burst sent in parallel cannot
+    slip past the limit; a refused submission counts against nothing.
+    """
+
+    def __init__(self, per_client_hour: int, everyone_minute: int,
+                 storage_uri: str | None = None, deployment: str = "") -> None:
+        self.client_limit: RateLimitItem = RateLimitItemPerHour(per_client_hour,
+                                                                namespace=FORM_NAMESPACE)
+        self.everyone_limit: RateLimitItem = RateLimitItemPerMinute(everyone_minute,
+                                                                    namespace=FORM_NAMESPACE)
+        self.deployment = deployment
+        storage: Storage = MemoryStorage()
+        if storage_uri is not None:
+            storage = RedisStorage(
+                storage_uri, wrap_exceptions=True, socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
+        self._limiter = MovingWindowRateLimiter(storage)
+        self._fallback = (MovingWindowRateLimiter(MemoryStorage())
+                          if storage_uri is not None else None)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FormThrottle:
+        return cls(settings.form_client_limit_per_hour, settings.form_global_limit_per_minute,
+                   storage_url(settings), deployment=settings.celery_queue)
+
+    def _call(self, use: Callable[[MovingWindowRateLimiter], T]) -> T:
+        try:
+            return use(self._limiter)
+        except StorageError as error:
+            if self._fallback is None:
+                raise
+            log.warning("form throttle: Redis unavailable (%s); counting in this process",
+                        error)
+            return use(self._fallback)
+
+    def _refusal(self, scope: str, item: RateLimitItem, key: str) -> Refusal:
+        reset = self._call(lambda limiter: limiter.get_window_stats(
+            item, self.deployment, scope, key).reset_time)
+        return Refusal(scope, datetime.fromtimestamp(max(reset, time.time()), UTC))
+
+    def _hit(self, scope: str, item: RateLimitItem, key: str) -> bool:
+        return self._call(lambda limiter: limiter.hit(item, self.deployment, scope, key))
+
+    def take(self, client: str) -> Refusal | None:
+        """``None``: one more submission is counted and may be stored; else why not."""
+        everyone = ("everyone", self.everyone_limit, "all")
+        if not self._call(lambda limiter: limiter.test(self.everyone_limit, self.deployment,
+                                                       "everyone", "all")):
+            return self._refusal(*everyone)
+        for scope, item, key in (("client", self.client_limit, _key(client)), everyone):
+            if not self._hit(scope, item, key):
+                return self._refusal(scope, item, key)
+        return None

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -41,6 +42,14 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
+# Sent only when cookies are HTTPS-only (OGP_COOKIE_SECURE), i.e. the UI is served over
+# HTTPS: a browser then never tries plain HTTP for a year.
+HSTS = ("Strict-Transport-Security", "max-age=31536000")
+# What a visitor reads when the server failed: never the exception, which can name
+# tables, hosts or a citizen's data; the log has it.
+SERVER_ERROR = ("Ndodhi një gabim në server. Provoni përsëri më vonë. / "
+                "Something went wrong on the server. Please try again later.")
+BAD_REQUEST = ("Kërkesa nuk u kuptua. / The request was not understood.")
 STATIC_DIR = Path(__file__).with_name("static")
 
 
@@ -88,14 +97,32 @@ def create_app(
                                    check_dir=False, follow_symlink=True), name="site")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
+    def secure(request: Request, response: Response) -> Response:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if settings.cookie_secure:
+            response.headers.setdefault(*HSTS)
         if not request.url.path.startswith(("/site", "/static")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        return secure(request, response)
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, _exc: Exception) -> Response:
+        # Answered outside the middleware above, so the headers are added here too. The
+        # exception is raised on after this answer, and the server logs it.
+        return secure(request, ctx.render("error.html", status_code=500, message=SERVER_ERROR,
+                                          user=None, csrf=""))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_request: Request, _exc: RequestValidationError) -> Response:
+        # FastAPI's own answer lists each field, its rules and the input sent back.
+        return ctx.render("error.html", status_code=422, message=BAD_REQUEST, user=None,
+                          csrf="")
 
     @app.exception_handler(LoginRequiredError)
     async def to_login(request: Request, _exc: LoginRequiredError) -> Response:

@@ -7,6 +7,7 @@ router module needs no factory of its own.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -22,9 +23,10 @@ from config.settings import Settings
 from moderation.access import ROUTE_ROLES, Public, Roles, allows
 from moderation.db import session_scope
 from moderation.models import User
-from moderation.throttle import LoginThrottle
+from moderation.throttle import FormThrottle, LoginThrottle
 from moderation.transitions import NoticePolicy
-from moderation.web.sessions import COOKIE_NAME, ActiveSession, csrf_valid, load_session
+from moderation.web import form_tokens
+from moderation.web.sessions import ActiveSession, cookie_name, csrf_valid, load_session
 
 Enqueue = Callable[[Sequence[int]], None]
 
@@ -49,9 +51,12 @@ class WebContext:
     extras: dict[str, Any] = field(default_factory=dict)
     # Failed-login counters: one per app (in Redis when configured, shared by all processes).
     login_throttle: LoginThrottle = field(init=False, repr=False)
+    # Contact-form submissions per client address and from everyone (shared likewise).
+    form_throttle: FormThrottle = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.login_throttle = LoginThrottle.from_settings(self.settings)
+        self.form_throttle = FormThrottle.from_settings(self.settings)
 
     @property
     def notice_policy(self) -> NoticePolicy:
@@ -63,9 +68,15 @@ class WebContext:
         return HTMLResponse(html, status_code=status_code)
 
     def set_cookie(self, response: Response, active: ActiveSession) -> None:
-        response.set_cookie(COOKIE_NAME, active.token,
+        # Strict: a link from another site (a mail, a chat) opens the UI without the
+        # session, so no cross-site request can act as the moderator.
+        response.set_cookie(cookie_name(self.settings), active.token,
                             max_age=self.settings.session_max_age_seconds, httponly=True,
-                            samesite="lax", secure=self.settings.cookie_secure, path="/")
+                            samesite="strict", secure=self.settings.cookie_secure, path="/")
+
+    def delete_cookie(self, response: Response) -> None:
+        response.delete_cookie(cookie_name(self.settings), path="/", httponly=True,
+                               samesite="strict", secure=self.settings.cookie_secure)
 
 
 class LoginRequiredError(Exception):
@@ -98,7 +109,7 @@ def _required_roles(request: Request) -> Roles | Public | None:
 def current(request: Request, session: DbSession, ctx: Ctx) -> ActiveSession | None:
     # Every route uses this one session (and transaction) of the request: on SQLite a
     # second writer in the same request would wait for this one.
-    return load_session(session, request.cookies.get(COOKIE_NAME),
+    return load_session(session, request.cookies.get(cookie_name(ctx.settings)),
                         idle_seconds=ctx.settings.session_idle_seconds)
 
 
@@ -146,10 +157,19 @@ def authorize(request: Request, active: MaybeSession) -> None:
                                  "Roli juaj nuk e lejon këtë veprim.")
 
 
+CSRF_FAILED = ("The form has expired or did not come from this site "
+               "(CSRF check failed). Reload the page and try again.")
+
+
 def require_csrf(active: ActiveSession | None, token: str | None) -> None:
     if not csrf_valid(active, token):
-        raise HTTPException(403, "The form has expired or did not come from this site "
-                                 "(CSRF check failed). Reload the page and try again.")
+        raise HTTPException(403, CSRF_FAILED)
+
+
+def require_form_token(request: Request, ctx: WebContext, token: str | None) -> None:
+    """The check for a form served without a session (``moderation.web.form_tokens``)."""
+    if form_tokens.verify(request, ctx.settings, token, time.time()) is None:
+        raise HTTPException(403, CSRF_FAILED)
 
 
 def declared_routes(routes: Sequence[Any], prefix: str = "") -> Iterator[tuple[str, str]]:

@@ -1,7 +1,10 @@
 """The operations view: readiness (database, broker) and Prometheus metrics.
 
 Both answer without a login, so they show counts, statuses, mailbox folder
-names and error classes only: never a message, a subject or an address.
+names and error classes only: never a message, a subject or an address. Even
+that is only for the operator: a client on loopback or one that sends
+``OGP_OPS_TOKEN`` as a bearer token. Anyone else learns from ``/readyz`` only
+ready or not (its status code), and gets no metrics.
 Liveness is ``/healthz`` in ``moderation.web.app``. The broker is reached only
 through the two callables the composition passes in (``workers.ops``), so this
 module knows nothing about Redis. It only reads.
@@ -9,6 +12,8 @@ module knows nothing about Redis. It only reads.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
 import math
 import threading
@@ -17,8 +22,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, func, select
 
@@ -60,16 +65,23 @@ def make_ops_router(settings: Settings, engine: Engine, broker_ping: BrokerPing 
     broker_check = None if broker_ping is None else _Check("broker", _expect_true(broker_ping))
 
     @router.get("/readyz")
-    def readyz() -> Response:
+    def readyz(request: Request) -> Response:
         checks = {"database": database_check, "broker": broker_check}
         statuses = _run_all(checks, CHECK_TIMEOUT_SECONDS)
         ready = all(status in ("ok", NOT_CONFIGURED) for status in statuses.values())
         if not ready:
             log.warning("not ready: %s", ", ".join(f"{k}={v}" for k, v in statuses.items()))
-        return JSONResponse(statuses, status_code=200 if ready else 503)
+        status_code = 200 if ready else 503
+        if not operator(request, settings.ops_token):
+            # A load balancer needs only the status; error texts are for the operator.
+            return JSONResponse({"status": "ready" if ready else "not ready"},
+                                status_code=status_code)
+        return JSONResponse(statuses, status_code=status_code)
 
     @router.get("/metrics")
-    def metrics() -> Response:
+    def metrics(request: Request) -> Response:
+        if not operator(request, settings.ops_token):
+            return PlainTextResponse(OPERATORS_ONLY, status_code=403)
         with Session(engine) as session:
             families = _database_metrics(session, datetime.now(UTC))
         if queue_depth is not None:
@@ -78,6 +90,27 @@ def make_ops_router(settings: Settings, engine: Engine, broker_ping: BrokerPing 
         return Response(text, media_type=METRICS_CONTENT_TYPE)
 
     return router
+
+
+OPERATORS_ONLY = ("Metrics are served to loopback, or with the operations token "
+                  "(OGP_OPS_TOKEN) as a bearer token.\n")
+
+
+def operator(request: Request, ops_token: str) -> bool:
+    """A client on loopback, or one that presents the operations token.
+
+    Behind a reverse proxy on this host, uvicorn has already replaced the peer with the
+    client's address from X-Forwarded-For, so proxied requests are not loopback.
+    """
+    if ops_token:
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(
+                credentials.strip().encode(), ops_token.encode()):
+            return True
+    try:
+        return ipaddress.ip_address(request.client.host if request.client else "").is_loopback
+    except ValueError:  # "testclient", a Unix socket's empty peer
+        return False
 
 
 # ---------------------------------------------------------------- readiness

@@ -14,9 +14,18 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, delete
 
+from config.settings import Settings
 from moderation.models import User, WebSession, utcnow
 
 COOKIE_NAME = "ogp_session"
+# With HTTPS-only cookies (always in production) the browser enforces what the prefix
+# promises: set with Secure, by this host alone, for path "/"; no sibling subdomain can
+# plant or overwrite it.
+SECURE_PREFIX = "__Host-"
+
+
+def cookie_name(settings: Settings, name: str = COOKIE_NAME) -> str:
+    return SECURE_PREFIX + name if settings.cookie_secure else name
 
 
 def _hash(token: str) -> str:

@@ -19,18 +19,24 @@ FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-u
 
 
 def start_chromium(profile: Path, width: int = 1200, height: int = 900,
-                   console: bool = False) -> WebDriver:
+                   console: bool = False, javascript: bool = True) -> WebDriver:
     """A new browser with its own profile folder (its own cookies); ``console`` keeps the
-    browser's log for ``get_log("browser")``."""
+    browser's log for ``get_log("browser")``; ``javascript=False`` blocks every page's
+    scripts, as a citizen who turned them off."""
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if not chromium or not driver:
         unavailable("chromium and chromedriver are not installed (make test installs them)")
+    assert chromium is not None  # unavailable() skipped or failed the test otherwise
+    assert driver is not None
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     for flag in (*FLAGS, f"--window-size={width},{height}", f"--user-data-dir={profile}"):
         options.add_argument(flag)
     if console:
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if not javascript:
+        options.add_experimental_option(
+            "prefs", {"profile.managed_default_content_settings.javascript": 2})
     chrome = webdriver.Chrome(service=Service(executable_path=driver), options=options)
     chrome.set_page_load_timeout(30)
     return chrome

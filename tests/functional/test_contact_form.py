@@ -33,6 +33,7 @@ from moderation.models import (
     utcnow,
 )
 from moderation.web.app import create_app
+from tests.conftest import derive
 from workers.runtime import Runtime
 
 # Starlette warns once, when ``starlette.testclient`` is imported, that it runs on
@@ -83,6 +84,9 @@ class Citizen:
 
 @pytest.fixture
 def citizen(settings: Settings, engine: Engine) -> Iterator[Citizen]:
+    # Sent at once, as a test does; the typing-time check has its own tests
+    # (tests/functional/test_contact_flood.py).
+    settings = derive(settings, form_min_seconds=0)
     runtime = Runtime(settings)
     enqueued: list[tuple[int, bool]] = []
 

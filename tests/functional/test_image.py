@@ -170,3 +170,23 @@ mv {site} {srv}/renamed 2>&1 || echo "rename refused"
     # The namespace is gone: nothing was written outside the mount.
     assert sorted(p.name for p in srv.iterdir()) == ["site"]
     assert list(site.iterdir()) == []
+
+
+@pytest.mark.parametrize(("version", "accepted"),
+                         [("3.11.7", False), ("3.12.1", False), ("3.13.0", True)])
+def test_the_build_refuses_a_python_without_the_email_fixes(tmp_path: Path, version: str,
+                                                             accepted: bool) -> None:
+    """CVE-2024-6923 and CVE-2023-27043 were fixed in 3.11.10 and 3.12.6; the build stage's
+    guard is run here as docker would run it, with each interpreter this machine has."""
+    interpreter = Path.home() / ".pyenv" / "versions" / version / "bin" / "python3"
+    if not interpreter.exists():
+        unavailable(f"Python {version} is not installed under ~/.pyenv")
+    [guard] = [arg for kind, arg in stages()[0] if kind == "RUN" and "sys.version_info" in arg]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python").symlink_to(interpreter)
+    run = subprocess.run(["sh", "-c", guard], env={"PATH": f"{bin_dir}:/usr/bin:/bin"},
+                         capture_output=True, text=True, check=False)
+    assert (run.returncode == 0) is accepted, run.stderr
+    if not accepted:
+        assert "CVE-2024-6923" in run.stderr

@@ -6,15 +6,26 @@ The login's work (throttle, password, second factor, audit) is in
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from moderation.login import LoginAttempt, log_in, log_out
+from moderation.models import User
 from moderation.throttle import Refusal
-from moderation.web.context import Ctx, DbSession, MaybeSession, Staff, require_csrf
-from moderation.web.sessions import COOKIE_NAME, end_session, start_session
+from moderation.web import form_tokens
+from moderation.web.context import (
+    Ctx,
+    DbSession,
+    MaybeSession,
+    Staff,
+    WebContext,
+    require_csrf,
+    require_form_token,
+)
+from moderation.web.sessions import end_session, start_session
 
 router = APIRouter()
 # One message for every failure: which part was wrong is for the audit log only.
@@ -43,15 +54,21 @@ def throttled_message(refusal: Refusal, seconds: int) -> str:
             f"second{'' if seconds == 1 else 's'} (at {at} UTC).")
 
 
-@router.get("/login")
-def login_form(ctx: Ctx, session: DbSession, active: MaybeSession,
-               next: str = "/queue") -> Response:
-    if active is None:
-        active = start_session(session, None, ctx.settings.session_max_age_seconds)
-    response = ctx.render("login.html", csrf=active.record.csrf_token, next=safe_next(next),
-                          user=active.user, error=None)
-    ctx.set_cookie(response, active)
+def login_page(request: Request, ctx: WebContext, next: str, status_code: int = 200,
+               error: str | None = None, user: User | None = None) -> Response:
+    # No session exists before the login succeeds: the form's CSRF token lives in the
+    # browser (form_tokens), so serving this page writes nothing.
+    issued = form_tokens.issue(request, ctx.settings, time.time())
+    response = ctx.render("login.html", status_code=status_code, csrf=issued.token,
+                          next=safe_next(next), user=user, error=error)
+    form_tokens.remember(response, ctx.settings, issued)
     return response
+
+
+@router.get("/login")
+def login_form(request: Request, ctx: Ctx, active: MaybeSession,
+               next: str = "/queue") -> Response:
+    return login_page(request, ctx, next, user=active.user if active else None)
 
 
 @router.post("/login")
@@ -66,21 +83,19 @@ def login(
     csrf_token: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/queue",
 ) -> Response:
-    require_csrf(active, csrf_token)
-    assert active is not None
+    require_form_token(request, ctx, csrf_token)
     attempt = LoginAttempt(username, password, totp, client_address(request))
     outcome = log_in(session, ctx.login_throttle, attempt)
     if outcome.refusal is not None:
         seconds = outcome.refusal.seconds()
-        response = ctx.render("login.html", status_code=429, csrf=active.record.csrf_token,
-                              next=safe_next(next), user=None,
-                              error=throttled_message(outcome.refusal, seconds))
+        response = login_page(request, ctx, next, 429,
+                              throttled_message(outcome.refusal, seconds))
         response.headers["Retry-After"] = str(seconds)
         return response
     if outcome.user is None:
-        return ctx.render("login.html", status_code=401, csrf=active.record.csrf_token,
-                          next=safe_next(next), user=None, error=WRONG_LOGIN)
-    end_session(session, active)
+        return login_page(request, ctx, next, 401, WRONG_LOGIN)
+    if active is not None:
+        end_session(session, active)
     fresh = start_session(session, outcome.user, ctx.settings.session_max_age_seconds)
     # The new session is committed before this response leaves (``DbSession`` has
     # scope="function"), so a client that follows the redirect at once is logged in.
@@ -90,11 +105,11 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, session: DbSession, me: Staff,
+def logout(request: Request, ctx: Ctx, session: DbSession, me: Staff,
            csrf_token: Annotated[str, Form()] = "") -> Response:
     require_csrf(me.active, csrf_token)
     end_session(session, me.active)
     log_out(session, me.name, client_address(request))
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(COOKIE_NAME, path="/")
+    ctx.delete_cookie(response)
     return response

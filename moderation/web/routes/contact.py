@@ -1,13 +1,21 @@
 """The public contact form's routes: the adapter around the pure checks in ``intake.webform``.
 
 A submission is stored and committed like mail from the inbox, and only then handed
-to processing. Nothing here logs or shows a submitter's address.
+to processing (a task when a broker is configured, never run inside the request then).
+Nothing here logs or shows a submitter's address.
+
+Only an accepted submission writes anything: serving the form or the confirmation page
+starts no session (their CSRF tokens are signed values kept by the browser,
+``moderation.web.form_tokens``), and every refusal (a forged or stale form, the
+honeypot, a form sent faster than a person types, a flood from one client address or
+from everyone, too much waiting for processing) stores nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -18,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from intake.receipts import decide_receipt, own_addresses, reference_for
-from intake.store import RawMessage, store_raw_batch
+from intake.store import RawMessage, store_raw_batch, waiting_for_processing
 from intake.webform import (
     CSRF_REFUSED,
     CSRF_REFUSED_CONFIRM,
@@ -28,6 +36,7 @@ from intake.webform import (
     NAME_MAX_CHARS,
     RATE_WINDOW,
     SUBJECT_MAX_CHARS,
+    TOO_FAST,
     TOO_LARGE,
     ContactForm,
     Refusal,
@@ -35,7 +44,10 @@ from intake.webform import (
     aware,
     body_limit,
     build_message,
+    busy_refusal,
     check_form,
+    client_key,
+    flood_refusal,
     new_message_id,
     rate_limited_refusal,
     retry_after,
@@ -43,8 +55,9 @@ from intake.webform import (
 )
 from moderation.confirmations import ConfirmState, confirm, look_up, plan_receipt
 from moderation.models import InboundMessage, InboundSource, utcnow
-from moderation.web.context import Ctx, DbSession, MaybeSession, WebContext
-from moderation.web.sessions import ActiveSession, csrf_valid, start_session
+from moderation.web import form_tokens
+from moderation.web.context import Ctx, DbSession, WebContext
+from moderation.web.routes.auth import client_address
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -67,16 +80,14 @@ def _recent_submissions(session: Session, digest: str, now: datetime) -> list[da
     return [aware(at) for at in session.exec(statement).all()]
 
 
-def _form_page(ctx: WebContext, session: Session, active: ActiveSession | None,
-               form: ContactForm, refusal: Refusal | None = None) -> Response:
-    fresh = active is None
-    if active is None:
-        active = start_session(session, None, ctx.settings.session_max_age_seconds)
+def _form_page(ctx: WebContext, request: Request, form: ContactForm,
+               refusal: Refusal | None = None) -> Response:
+    issued = form_tokens.issue(request, ctx.settings, time.time())
     response = ctx.render(
         "contact.html",
         status_code=refusal.status_code if refusal else 200,
         user=None, csrf="",
-        form_csrf=active.record.csrf_token,
+        form_csrf=issued.token,
         form=form.for_display(),
         notice=refusal.notice if refusal else None,
         errors=dict(refusal.errors) if refusal else {},
@@ -84,32 +95,48 @@ def _form_page(ctx: WebContext, session: Session, active: ActiveSession | None,
     )
     if refusal:
         response.headers.update(refusal.headers)
-    if fresh:
-        ctx.set_cookie(response, active)
+    form_tokens.remember(response, ctx.settings, issued)
     return response
 
 
-def _submit(ctx: WebContext, session: Session, active: ActiveSession | None,
-            csrf_token: str | None, form: ContactForm) -> Response:
+def _submit(ctx: WebContext, request: Request, session: Session, csrf_token: str | None,
+            form: ContactForm) -> Response:
     settings = ctx.settings
     now = utcnow()
-    if not csrf_valid(active, csrf_token):
+    seconds_open = form_tokens.verify(request, settings, csrf_token, time.time())
+    if seconds_open is None:
         log.info("contact form refused: CSRF check failed")
-        return _form_page(ctx, session, active, form, Refusal(403, CSRF_REFUSED))
+        return _form_page(ctx, request, form, Refusal(403, CSRF_REFUSED))
     if form.website.strip():
         log.info("contact form refused: honeypot field filled; nothing stored")
-        return _form_page(ctx, session, active, form, Refusal(400, HONEYPOT_REFUSED))
+        return _form_page(ctx, request, form, Refusal(400, HONEYPOT_REFUSED))
+    if seconds_open < settings.form_min_seconds:
+        log.info("contact form refused: sent %.1f s after it was served", seconds_open)
+        return _form_page(ctx, request, form, Refusal(400, TOO_FAST))
     checked = check_form(form, ctx.catalogue, settings.form_max_chars)
     if not isinstance(checked, Submission):
         log.info("contact form refused: %s", ", ".join(sorted(checked)))
-        return _form_page(ctx, session, active, form, Refusal(422, FIX_FIELDS, checked))
+        return _form_page(ctx, request, form, Refusal(422, FIX_FIELDS, checked))
+    flood = ctx.form_throttle.take(client_key(client_address(request)))
+    if flood is not None:
+        log.info("contact form refused: the limit for %s is reached", flood.scope)
+        limit = (settings.form_client_limit_per_hour if flood.scope == "client"
+                 else settings.form_global_limit_per_minute)
+        return _form_page(ctx, request, form,
+                          flood_refusal(flood.scope, limit, flood.retry_at - now))
     digest = submitter_hash(settings.secret_key, checked.address)
     wait = retry_after(_recent_submissions(session, digest, now),
                        settings.form_rate_limit_per_hour, now)
     if wait is not None:
         log.info("contact form refused: rate limit for submitter %s", digest[:12])
-        return _form_page(ctx, session, active, form,
+        return _form_page(ctx, request, form,
                           rate_limited_refusal(settings.form_rate_limit_per_hour, wait))
+    waiting = waiting_for_processing(session)
+    if waiting >= settings.backpressure_max_unprocessed:
+        log.warning("contact form refused: %d messages wait for processing (limit "
+                    "OGP_BACKPRESSURE_MAX_UNPROCESSED=%d)", waiting,
+                    settings.backpressure_max_unprocessed)
+        return _form_page(ctx, request, form, busy_refusal())
     raw = build_message(checked, settings.mail_from, now, new_message_id(settings.mail_from))
     [stored] = store_raw_batch(session, [RawMessage(raw=raw, source=InboundSource.FORM)])
     row = session.get(InboundMessage, stored.inbound_id)
@@ -136,8 +163,8 @@ REFERENCE = re.compile(r"OGP-[0-9]{6,9}")
 
 
 @router.get("/contact")
-def contact_form(ctx: Ctx, session: DbSession, active: MaybeSession,
-                 commitment: str = "", report: str = "") -> Response:
+def contact_form(ctx: Ctx, request: Request, commitment: str = "",
+                 report: str = "") -> Response:
     """``?commitment=4`` preselects a commitment; ``?report=OGP-000123`` (the public site's
     "report a problem" link on a comment's page) fills in the subject."""
     known = {label.id for label in ctx.catalogue.labels}
@@ -145,25 +172,24 @@ def contact_form(ctx: Ctx, session: DbSession, active: MaybeSession,
     if REFERENCE.fullmatch(report):
         subject = f"Problem me komentin {report} / Problem with comment {report}"
     form = ContactForm(commitment=commitment if commitment in known else "", subject=subject)
-    return _form_page(ctx, session, active, form)
+    return _form_page(ctx, request, form)
 
 
 @router.post("/contact")
-async def contact_submit(ctx: Ctx, request: Request, session: DbSession,
-                         active: MaybeSession) -> Response:
+async def contact_submit(ctx: Ctx, request: Request, session: DbSession) -> Response:
     try:
         # Bounded before anything is parsed: a public form must not read an
         # arbitrarily large body into memory.
         fields = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS,
                                     max_part_size=body_limit(ctx.settings.form_max_chars))
     except StarletteHTTPException:
-        return await run_in_threadpool(_form_page, ctx, session, active, ContactForm(),
+        return await run_in_threadpool(_form_page, ctx, request, ContactForm(),
                                        Refusal(413, TOO_LARGE))
     csrf_token = fields.get("csrf_token")
     form = ContactForm.from_fields(fields)
     # The session is the request's (one at a time, never two threads at once).
     return await run_in_threadpool(
-        _submit, ctx, session, active, csrf_token if isinstance(csrf_token, str) else None,
+        _submit, ctx, request, session, csrf_token if isinstance(csrf_token, str) else None,
         form)
 
 
@@ -177,39 +203,36 @@ def contact_thanks(ctx: Ctx, ref: str = "") -> Response:
 _CONFIRM_STATUS: dict[str, int] = {ConfirmState.UNKNOWN: 404, ConfirmState.EXPIRED: 410}
 
 
-def _confirm_page(ctx: WebContext, session: Session, active: ActiveSession | None,
-                  state: str, token: str = "", refusal: Refusal | None = None) -> Response:
-    fresh = active is None
-    if active is None:
-        active = start_session(session, None, ctx.settings.session_max_age_seconds)
+def _confirm_page(ctx: WebContext, request: Request, state: str, token: str = "",
+                  refusal: Refusal | None = None) -> Response:
+    issued = form_tokens.issue(request, ctx.settings, time.time())
     status = refusal.status_code if refusal else _CONFIRM_STATUS.get(state, 200)
     response = ctx.render("contact_confirm.html", status_code=status, user=None, csrf="",
-                          form_csrf=active.record.csrf_token, state=state, token=token,
+                          form_csrf=issued.token, state=state, token=token,
                           notice=refusal.notice if refusal else None,
                           hours=ctx.settings.confirmation_hours)
     # The token is in the address: no other site may learn it from a Referer.
     response.headers["Referrer-Policy"] = "no-referrer"
-    if fresh:
-        ctx.set_cookie(response, active)
+    form_tokens.remember(response, ctx.settings, issued)
     return response
 
 
 @router.get("/contact/confirm")
-def contact_confirm_form(ctx: Ctx, session: DbSession, active: MaybeSession,
+def contact_confirm_form(ctx: Ctx, request: Request, session: DbSession,
                          token: str = "") -> Response:
     # Changes nothing: mail scanners open links; only a person presses the button.
     state = look_up(session, token, utcnow())
-    return _confirm_page(ctx, session, active, state, token)
+    return _confirm_page(ctx, request, state, token)
 
 
 @router.post("/contact/confirm")
-def contact_confirm(ctx: Ctx, session: DbSession, active: MaybeSession,
+def contact_confirm(ctx: Ctx, request: Request, session: DbSession,
                     token: Annotated[str, Form()] = "",
                     csrf_token: Annotated[str, Form()] = "") -> Response:
     now = utcnow()
-    if not csrf_valid(active, csrf_token):
+    if form_tokens.verify(request, ctx.settings, csrf_token, time.time()) is None:
         log.info("address confirmation refused: CSRF check failed")
-        return _confirm_page(ctx, session, active, look_up(session, token, now), token,
+        return _confirm_page(ctx, request, look_up(session, token, now), token,
                              Refusal(403, CSRF_REFUSED_CONFIRM))
     confirmed = confirm(session, token, now)
     receipt_id = None
@@ -224,7 +247,7 @@ def contact_confirm(ctx: Ctx, session: DbSession, active: MaybeSession,
         except Exception:  # the row waits as pending; the sweeper sends it
             log.exception("receipt %s not sent now; the sweeper will", receipt_id)
     state = "confirmed" if confirmed.state is ConfirmState.VALID else confirmed.state
-    return _confirm_page(ctx, session, active, state)
+    return _confirm_page(ctx, request, state)
 
 
 def _plan_receipt_after_confirm(ctx: WebContext, session: Session, inbound_id: int,

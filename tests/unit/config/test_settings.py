@@ -159,3 +159,18 @@ def test_time_zone_and_digest_recipients_are_checked() -> None:
         Settings(digest_recipients="sekretariati@example.al, Bad <x@y>")
     settings = Settings(digest_recipients=" a@example.al, b@example.al ,")
     assert settings.digest_recipient_list == ["a@example.al", "b@example.al"]
+
+
+@pytest.mark.parametrize("token", ["short-token", "changeme", "secret"])
+def test_a_weak_ops_token_is_refused(token: str) -> None:
+    with pytest.raises(ValidationError, match="OGP_OPS_TOKEN must be at least 16"):
+        Settings(secret_key=GOOD_SECRET, ops_token=token)
+    assert Settings(secret_key=GOOD_SECRET, ops_token="x" * 16).ops_token == "x" * 16
+
+
+@pytest.mark.parametrize(("name", "value"), [("form_min_seconds", -1),
+                                              ("form_client_limit_per_hour", 0),
+                                              ("form_global_limit_per_minute", 0)])
+def test_contact_form_limits_must_be_sensible(name: str, value: int) -> None:
+    with pytest.raises(ValidationError, match=name):
+        load_settings(secret_key=GOOD_SECRET, **{name: value})

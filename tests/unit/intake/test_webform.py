@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,8 @@ from intake.webform import (
     Submission,
     build_message,
     check_form,
+    client_key,
+    flood_refusal,
     new_message_id,
     normalise_address,
     retry_after,
@@ -28,8 +31,9 @@ COMMENT = "Portali i të dhënave të hapura duhet të publikojë buxhetet e bas
 
 
 def valid(**changes: str) -> ContactForm:
-    fields = {"name": "Ana Hoxha", "email": "ana@example.org", "subject": "Buxhetet",
-              "commitment": "4", "comment": COMMENT, **changes}
+    fields: dict[str, Any] = {"name": "Ana Hoxha", "email": "ana@example.org",
+                              "subject": "Buxhetet", "commitment": "4", "comment": COMMENT,
+                              **changes}
     return ContactForm(**fields)
 
 
@@ -171,3 +175,26 @@ def test_retry_after_counts_only_the_last_hour() -> None:
 def test_reference_numbers_are_zero_padded() -> None:
     assert reference_for(42) == "OGP-000042"
     assert reference_for(1234567) == "OGP-1234567"
+
+
+@pytest.mark.parametrize(
+    ("host", "key"),
+    [("198.51.100.7", "198.51.100.7"),
+     ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+     ("2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:db8:1:2::/64"),
+     ("::ffff:198.51.100.7", "198.51.100.7"),
+     ("testclient", "testclient")],
+)
+def test_one_client_is_an_ipv4_address_or_an_ipv6_64(host: str, key: str) -> None:
+    assert client_key(host) == key
+
+
+def test_flood_refusals_are_bilingual_with_a_retry_after() -> None:
+    client = flood_refusal("client", 20, timedelta(minutes=42, seconds=10))
+    assert client.status_code == 429
+    assert "20 komente brenda një ore" in client.notice.sq
+    assert "Please try again in 43 minutes." in client.notice.en
+    assert client.headers == {"Retry-After": "2530"}
+    everyone = flood_refusal("everyone", 60, timedelta(seconds=20))
+    assert "pas 1 minute" in everyone.notice.sq  # ablative, as in "pas një minute"
+    assert "Please try again in 1 minute." in everyone.notice.en

@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from config.settings import Settings
-from moderation.throttle import LoginThrottle, storage_url
+from moderation.throttle import FormThrottle, LoginThrottle, storage_url
 from tests.conftest import SECRET, free_port
 
 ADDRESS = "203.0.113.9"
@@ -95,3 +95,34 @@ def test_without_redis_it_counts_in_the_process(caplog: pytest.LogCaptureFixture
         refusal = throttle.check("mira", ADDRESS)
     assert refusal is not None
     assert "Redis unavailable" in caplog.text
+
+
+# ---------------------------------------------------------------- the contact form
+
+def test_form_submissions_from_one_client_are_cut_at_the_limit_in_every_process(
+        redis_url: str) -> None:
+    deployment = f"test-{uuid.uuid4().hex[:8]}"
+    first = FormThrottle(3, 100, redis_url, deployment=deployment)
+    second = FormThrottle(3, 100, redis_url, deployment=deployment)
+    assert [first.take("198.51.100.7"), second.take("198.51.100.7"),
+            first.take("198.51.100.7")] == [None, None, None]
+    refusal = second.take("198.51.100.7")
+    assert refusal is not None
+    assert refusal.scope == "client"
+    # About an hour until the oldest of the three leaves the window.
+    assert timedelta(minutes=59) < refusal.retry_at - datetime.now(UTC) <= timedelta(hours=1)
+    assert first.take("198.51.100.8") is None  # another client has its own count
+    keys = [key.decode() for key in redis.Redis.from_url(redis_url).scan_iter(
+        f"*{deployment}*")]
+    assert keys
+    assert not any("198.51.100" in key for key in keys)
+
+
+def test_the_limit_for_everyone_counts_every_client() -> None:
+    throttle = FormThrottle(100, 2)
+    assert throttle.take("198.51.100.1") is None
+    assert throttle.take("198.51.100.2") is None
+    refusal = throttle.take("198.51.100.3")
+    assert refusal is not None
+    assert refusal.scope == "everyone"
+    assert refusal.retry_at - datetime.now(UTC) <= timedelta(minutes=1)

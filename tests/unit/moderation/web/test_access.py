@@ -43,7 +43,10 @@ class App:
     inbound_id: int
 
     def client(self) -> TestClient:
-        return TestClient(self.runtime.web_app(), follow_redirects=False)
+        # From loopback, as Prometheus on the host: the operations view's own gate (the
+        # ops token) is tested in test_exposure.py; here only the role table counts.
+        return TestClient(self.runtime.web_app(), follow_redirects=False,
+                          client=("127.0.0.1", 50000))
 
     def logged_in(self, client: TestClient, role: Role | None) -> str:
         """Log ``client`` in as the user holding ``role``; returns the CSRF token."""
@@ -100,6 +103,11 @@ def _sent_to_login(status: int, location: str) -> bool:
 def _answer(app: App, method: str, path: str, role: Role | None) -> tuple[int, str]:
     with app.client() as client:
         csrf = app.logged_in(client, role)
+        if ROUTE_ROLES.get((method, path)) == PUBLIC:
+            # A form anyone may send carries the token its own page gives, not a session's.
+            match = CSRF_FIELD.search(client.get("/login").text)
+            assert match
+            csrf = match.group(1)
         if method == "GET":
             response = client.get(app.url(path))
         else:

@@ -122,7 +122,9 @@ def test_login_without_any_session_is_forbidden(browser: Browser) -> None:
 
 
 def test_login_rotates_the_session_cookie(browser: Browser) -> None:
-    browser.csrf()
+    # The login form itself starts no session; a session id known before the login (one
+    # planted in the browser, here an earlier login's) must not survive it.
+    browser.log_in()
     before = browser.client.cookies[COOKIE_NAME]
     browser.log_in()
     after = browser.client.cookies[COOKIE_NAME]
@@ -208,10 +210,13 @@ def test_error_pages_carry_security_headers(browser: Browser) -> None:
 
 @SQLITE_ONLY
 def test_session_cookie_is_http_only_and_same_site(browser: Browser) -> None:
-    response = browser.client.get("/login")
+    response = browser.client.post("/login", data={
+        "username": USER, "password": PASSWORD, "csrf_token": browser.csrf()})
+    assert response.status_code == 303
     cookie = response.headers["set-cookie"].lower()
+    assert cookie.startswith(f"{COOKIE_NAME}=")
     assert "httponly" in cookie
-    assert "samesite=lax" in cookie
+    assert "samesite=strict" in cookie
 
 
 @SQLITE_ONLY

@@ -34,6 +34,10 @@ with warnings.catch_warnings():
 
 CLOSED_BROKER = "redis://127.0.0.1:1/0"
 ADDRESS = "elira@example.org"
+OPS_TOKEN = "ops-token-for-prometheus-0123456789"
+# A client that is not on loopback, as a scraper through the reverse proxy.
+OUTSIDE = ("203.0.113.7", 40000)
+LOOPBACK = ("127.0.0.1", 40000)
 
 MakeRuntime = Callable[[Settings], Runtime]
 Metrics = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -78,11 +82,14 @@ def sample(metrics: Metrics, name: str, **labels: str) -> float:
 
 @pytest.fixture
 def client_for(make_runtime: MakeRuntime) -> Iterator[Callable[[Settings], TestClient]]:
-    """The whole web app as ``ogp-feedback serve`` composes it."""
+    """The whole web app as ``ogp-feedback serve`` composes it, asked from outside with the
+    operations token, as Prometheus asks it."""
     clients: list[TestClient] = []
 
     def make(settings: Settings) -> TestClient:
-        client = TestClient(make_runtime(settings).web_app(), follow_redirects=False)
+        client = TestClient(make_runtime(derive(settings, ops_token=OPS_TOKEN)).web_app(),
+                            follow_redirects=False, client=OUTSIDE,
+                            headers={"Authorization": f"Bearer {OPS_TOKEN}"})
         clients.append(client.__enter__())
         return client
 
@@ -139,7 +146,7 @@ def test_readyz_names_the_database_error() -> None:
     app = FastAPI()
     app.include_router(make_ops_router(Settings(secret_key="x" * 16), engine, None, None))
     try:
-        with TestClient(app) as client:
+        with TestClient(app, client=LOOPBACK) as client:
             response = client.get("/readyz")
     finally:
         engine.dispose()
@@ -166,7 +173,7 @@ def test_readyz_does_not_wait_for_a_hung_broker(
     app = FastAPI()
     app.include_router(make_ops_router(settings, engine, hung_ping, None))
     try:
-        with TestClient(app) as client:
+        with TestClient(app, client=LOOPBACK) as client:
             first = client.get("/readyz")
             second = client.get("/readyz")
     finally:
