@@ -47,6 +47,7 @@ COMMENT = re.compile(r"^# (?P<kind>HELP|TYPE) (?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)
 SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?P<labels>.*)\})? (?P<value>\S+)$")
 LABEL = re.compile(r'(?P<key>[a-zA-Z_][a-zA-Z0-9_]*)="(?P<value>(?:[^"\\\n]|\\[\\"n])*)"(?:,|$)')
 ESCAPE = re.compile(r'\\[\\"n]')
+HISTOGRAM_SAMPLE = re.compile(r"_(bucket|sum|count)$")
 UNESCAPE = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
 
 
@@ -60,12 +61,14 @@ def parse_metrics(body: str) -> Metrics:
             match = COMMENT.match(line)
             assert match, f"bad comment line: {line!r}"
             if match["kind"] == "TYPE":
-                assert match["text"] in ("gauge", "counter"), line
+                assert match["text"] in ("gauge", "counter", "histogram"), line
                 typed[match["name"]] = match["text"]
             continue
         match = SAMPLE.match(line)
         assert match, f"bad sample line: {line!r}"
-        assert match["name"] in typed, f"sample before its TYPE: {line!r}"
+        family = HISTOGRAM_SAMPLE.sub("", match["name"])
+        assert match["name"] in typed or typed.get(family) == "histogram", \
+            f"sample before its TYPE: {line!r}"
         labels = match["labels"] or ""
         found = list(LABEL.finditer(labels))
         assert "".join(m[0] for m in found) == labels, f"bad labels: {line!r}"
@@ -226,6 +229,27 @@ def test_metrics_count_rows_by_status(settings: Settings, engine: Engine,
     assert ("ogp_poller_last_success_timestamp_seconds",
             frozenset({("mailbox", 'Ankesa "2020"\\arkiv')})) in metrics
     assert not any(name == "ogp_queue_depth" for name, _ in metrics)  # no broker
+
+
+@SQLITE_ONLY
+def test_metrics_show_where_intake_time_goes(settings: Settings, engine: Engine,
+                                            make_runtime: MakeRuntime) -> None:
+    runtime = make_runtime(derive(settings, ops_token=OPS_TOKEN))
+    runtime.enqueue(store(engine, *(plain_mail(f"Koment {n}", sender=ADDRESS)
+                                    for n in range(3))))
+    with TestClient(runtime.web_app(), client=OUTSIDE,
+                    headers={"Authorization": f"Bearer {OPS_TOKEN}"}) as client:
+        metrics = parse_metrics(client.get("/metrics").text)
+    stage = "ogp_intake_stage_seconds"
+    # Without a broker the process that did the work serves the histograms itself.
+    assert sample(metrics, f"{stage}_count", stage="parse") == 3
+    assert sample(metrics, f"{stage}_count", stage="claim") == 1  # one batch
+    assert sample(metrics, f"{stage}_count", stage="fetch") == 0  # no poller here
+    buckets = [value for (name, labels), value in metrics.items()
+               if name == f"{stage}_bucket" and ("stage", "classify") in labels]
+    assert buckets == sorted(buckets)
+    assert buckets[-1] == 3
+    assert sample(metrics, f"{stage}_sum", stage="parse") > 0
 
 
 def test_oldest_unprocessed_age(settings: Settings, engine: Engine,
