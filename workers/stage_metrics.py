@@ -15,11 +15,13 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
-
-import redis
+from typing import TYPE_CHECKING
 
 from config.settings import Settings, is_redis_url
 from intake.stages import STAGES, StageClock
+
+if TYPE_CHECKING:  # imported where used: most commands never talk to Redis
+    import redis
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +50,12 @@ def _fields(clock: StageClock) -> dict[str, float]:
 class StageMetrics:
     def __init__(self, redis_url: str | None, key: str) -> None:
         self.key = key
-        self._client = (redis.Redis.from_url(redis_url, socket_timeout=2,
-                                             socket_connect_timeout=2)
-                        if redis_url else None)
+        self._client: redis.Redis | None = None
+        if redis_url:
+            import redis
+
+            self._client = redis.Redis.from_url(redis_url, socket_timeout=2,
+                                                socket_connect_timeout=2)
         self._local: dict[str, float] = defaultdict(float)
         self._lock = threading.Lock()
 
@@ -77,7 +82,7 @@ class StageMetrics:
                 else:
                     pipe.hincrby(self.key, name, int(value))
             pipe.execute()
-        except redis.RedisError as error:
+        except Exception as error:  # a metric lost, never a message held back
             log.debug("stage metrics not recorded: %s", error)
 
     def read(self) -> dict[str, float]:
@@ -91,7 +96,7 @@ class StageMetrics:
         """The histograms in the Prometheus text format (empty stages shown as zero)."""
         try:
             values = self.read()
-        except redis.RedisError as error:
+        except Exception as error:  # a broken broker must not take the other metrics down
             log.warning("stage metrics unavailable: %s", error)
             return ""
         return render_histograms(values, STAGES)
