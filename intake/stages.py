@@ -13,8 +13,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 # In the order a message meets them: fetched from IMAP and stored by the poller; waiting
-# in the queue until a worker claims it; parsed, sanitised, classified; committed.
-STAGES = ("fetch", "store", "queue_wait", "claim", "parse", "sanitize", "classify", "commit")
+# in the queue until a worker claims it; parsed, sanitised, classified; its personal data
+# found (redact) and its campaign looked up (group) while its results are written (commit:
+# the rest of that transaction).
+STAGES = ("fetch", "store", "queue_wait", "claim", "parse", "sanitize", "classify", "redact",
+          "group", "commit")
 
 
 class StageClock:
@@ -22,6 +25,7 @@ class StageClock:
 
     def __init__(self) -> None:
         self.samples: dict[str, list[float]] = defaultdict(list)
+        self._timed = 0.0  # every sample's seconds, for ``outer``
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -29,15 +33,24 @@ class StageClock:
         try:
             yield
         finally:
-            self.samples[name].append(time.perf_counter() - started)
+            self.add(name, time.perf_counter() - started)
+
+    @contextmanager
+    def outer(self, name: str, count: int = 1) -> Iterator[None]:
+        """Time ``name`` less the stages timed inside it, as ``count`` equal samples (a
+        batch's commit shared by its messages), so no second is counted twice."""
+        started, timed_before = time.perf_counter(), self._timed
+        try:
+            yield
+        finally:
+            own = time.perf_counter() - started - (self._timed - timed_before)
+            if count:
+                self.add(name, max(0.0, own) / count, count)
 
     def add(self, name: str, seconds: float, count: int = 1) -> None:
         """``count`` samples of ``seconds`` each (a batch's time shared by its messages)."""
         self.samples[name].extend([seconds] * count)
-
-    def merge(self, other: StageClock) -> None:
-        for name, values in other.samples.items():
-            self.samples[name].extend(values)
+        self._timed += seconds * count
 
     def totals(self) -> dict[str, float]:
         return {name: sum(values) for name, values in self.samples.items()}

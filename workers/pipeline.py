@@ -7,7 +7,6 @@ done, and the unique ``comment.inbound_id`` stops a racing duplicate.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -122,8 +121,8 @@ def process_inbound(
     clock.add("queue_wait", claimed.waited)
     try:
         result = _analyse_claimed(claimed, classifier, options, clock)
-        with clock.stage("commit"):
-            return _persist_alone(engine, inbound_id, result, options)
+        with clock.outer("commit"):
+            return _persist_alone(engine, inbound_id, result, options, clock)
     except Exception as error:
         will_retry = _record_failure(engine, inbound_id, error, claimed.attempt,
                                      options.max_attempts)
@@ -210,10 +209,8 @@ def process_batch(
                 result.retry.append(claimed.inbound_id)
             else:
                 result.outcomes[claimed.inbound_id] = Processed(Outcome.FAILED)
-    started = time.perf_counter()
-    _commit_batch(engine, analysed, options, result)
-    if analysed:
-        clock.add("commit", (time.perf_counter() - started) / len(analysed), len(analysed))
+    with clock.outer("commit", len(analysed)):
+        _commit_batch(engine, analysed, options, result, clock)
     return result
 
 
@@ -240,12 +237,13 @@ def _claim_batch(engine: Engine, inbound_ids: Sequence[int], max_attempts: int,
 
 
 def _commit_batch(engine: Engine, analysed: Sequence[tuple[Claimed, Analysis | Quarantine]],
-                  options: ProcessingOptions, result: BatchResult) -> None:
+                  options: ProcessingOptions, result: BatchResult, clock: StageClock) -> None:
     if not analysed:
         return
     try:
         with session_scope(engine) as session:
-            done = {claimed.inbound_id: _persist(session, claimed.inbound_id, found, options)
+            done = {claimed.inbound_id: _persist(session, claimed.inbound_id, found, options,
+                                                 clock)
                     for claimed, found in analysed}
         result.outcomes.update(done)
         return
@@ -255,7 +253,7 @@ def _commit_batch(engine: Engine, analysed: Sequence[tuple[Claimed, Analysis | Q
     for claimed, found in analysed:
         try:
             result.outcomes[claimed.inbound_id] = _persist_alone(
-                engine, claimed.inbound_id, found, options)
+                engine, claimed.inbound_id, found, options, clock)
         except Exception as error:
             if _record_failure(engine, claimed.inbound_id, error, claimed.attempt,
                                options.max_attempts):
@@ -304,10 +302,10 @@ def _analyse_claimed(claimed: Claimed, classifier: Classifier, options: Processi
 
 
 def _persist_alone(engine: Engine, inbound_id: int, result: Analysis | Quarantine,
-                   options: ProcessingOptions) -> Processed:
+                   options: ProcessingOptions, clock: StageClock) -> Processed:
     try:
         with session_scope(engine) as session:
-            return _persist(session, inbound_id, result, options)
+            return _persist(session, inbound_id, result, options, clock)
     except IntegrityError:
         # Another delivery of the same task won the race; its comment stands.
         log.info("inbound %s already has a comment", inbound_id)
@@ -315,7 +313,7 @@ def _persist_alone(engine: Engine, inbound_id: int, result: Analysis | Quarantin
 
 
 def _persist(session: Session, inbound_id: int, result: Analysis | Quarantine,
-             options: ProcessingOptions) -> Processed:
+             options: ProcessingOptions, clock: StageClock) -> Processed:
     message = session.get(InboundMessage, inbound_id, with_for_update=True)
     if message is None or message.status != InboundStatus.RECEIVED:
         return Processed(Outcome.ALREADY_DONE)
@@ -330,14 +328,16 @@ def _persist(session: Session, inbound_id: int, result: Analysis | Quarantine,
     session.add(comment)
     session.flush()
     # Safe by default: what looks like personal data is hidden when published.
-    redactions = detect_and_record(session, comment, detect_personal_data)
+    with clock.stage("redact"):
+        redactions = detect_and_record(session, comment, detect_personal_data)
     for label in result.classification.labels:
         session.add(CommentCommitment(comment_id=comment.id or 0,
                                       commitment_id=label.commitment_id,
                                       score=label.score))
     record_classification(session, comment.id or 0, result.classification)
     # Near-identical letters join their campaign here, so the queue shows it at once.
-    assign(session, comment, options.campaign_threshold, redactions)
+    with clock.stage("group"):
+        assign(session, comment, options.campaign_threshold, redactions)
     session.add(ModerationEvent(comment_id=comment.id, inbound_id=message.id,
                                 actor="system", action="classify",
                                 to_status=comment.status, reason=_explain(result)))

@@ -45,9 +45,14 @@ def test_a_batch_becomes_pending_comments_with_stage_timings(engine: Engine) -> 
     assert (result.retry, result.split) == ([], [])
     assert statuses(engine, ids) == [InboundStatus.PROCESSED] * 12
     assert comments(engine) == 12
-    # One claim, one commit; parse, sanitize, classify and the queue wait per message.
+    # One claim, one commit; the rest per message.
     assert {name: len(values) for name, values in clock.samples.items()} == {
-        "claim": 1, "queue_wait": 12, "parse": 12, "sanitize": 12, "classify": 12, "commit": 12}
+        "claim": 1, "queue_wait": 12, "parse": 12, "sanitize": 12, "classify": 12,
+        "redact": 12, "group": 12, "commit": 12}
+    # The commit's samples leave out the personal-data and campaign work done inside it.
+    totals = clock.totals()
+    assert totals["commit"] > 0
+    assert totals["redact"] > 0
     # Delivered twice (a redelivered task): nothing is done again.
     again = process_batch(engine, ids, CLASSIFIER)
     assert {p.outcome for p in again.outcomes.values()} == {Outcome.ALREADY_DONE}
@@ -139,3 +144,14 @@ def test_stage_histograms_are_shared_through_redis(redis_url: str) -> None:
     assert 'ogp_intake_stage_seconds_count{stage="fetch"} 0' in text
     assert reader._client is not None
     reader._client.delete(key)
+
+
+def test_an_outer_stage_leaves_out_the_stages_timed_inside_it() -> None:
+    clock = StageClock()
+    with clock.outer("commit", count=4):
+        clock.add("redact", 10.0)  # as if ten seconds were timed inside
+    assert clock.samples["commit"] == [0.0] * 4
+    with clock.outer("commit", count=2), clock.stage("group"):
+        pass
+    assert len(clock.samples["commit"]) == 6
+    assert all(seconds < 1.0 for seconds in clock.samples["commit"])
