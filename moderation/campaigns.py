@@ -161,6 +161,33 @@ def assign(session: Session, comment: Comment, threshold: float = DEFAULT_THRESH
     return campaign.id
 
 
+def group_new(session: Session, inbound_ids: Sequence[int],
+              threshold: float = DEFAULT_THRESHOLD) -> dict[int, int | None]:
+    """Group the comments of these inbound messages that are not grouped yet, oldest first,
+    in one transaction (one lock for the lot): comment id -> campaign id or None.
+
+    Run after the transaction that stored them, so the lock that keeps two workers from
+    founding two campaigns for one letter is held for this short step only. Safe to
+    repeat: a comment with band rows, in a campaign or split out is left as it is.
+    """
+    comments = list(session.exec(
+        select(Comment).where(col(Comment.inbound_id).in_(list(inbound_ids)),
+                              col(Comment.campaign_id).is_(None),
+                              col(Comment.campaign_split).is_(False),
+                              col(Comment.erased).is_(False))
+        .order_by(col(Comment.id))).all())
+    if not comments:
+        return {}
+    _lock(session)
+    ids = [c.id or 0 for c in comments]
+    banded = set(session.exec(select(CampaignBand.comment_id).where(
+        col(CampaignBand.comment_id).in_(ids))).all())
+    redactions = active_redactions(session, ids)
+    return {comment.id or 0: assign(session, comment, threshold,
+                                    redactions.get(comment.id or 0, []))
+            for comment in comments if comment.id not in banded}
+
+
 def _join(session: Session, comment: Comment, matched: Comment, own_text: str,
           texts: dict[int, str]) -> Campaign:
     now = utcnow()

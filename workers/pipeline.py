@@ -29,7 +29,7 @@ from intake.receipts import decide_receipt, own_addresses, reference_for
 from intake.stages import StageClock
 from intake.timeout import TimeLimitExceeded, time_limit
 from intake.webform import form_consent
-from moderation.campaigns import assign
+from moderation.campaigns import group_new
 from moderation.confirmations import address_confirmed, plan_confirmation, plan_receipt
 from moderation.db import session_scope
 from moderation.models import (
@@ -122,11 +122,13 @@ def process_inbound(
     try:
         result = _analyse_claimed(claimed, classifier, options, clock)
         with clock.outer("commit"):
-            return _persist_alone(engine, inbound_id, result, options, clock)
+            processed = _persist_alone(engine, inbound_id, result, options, clock)
     except Exception as error:
         will_retry = _record_failure(engine, inbound_id, error, claimed.attempt,
                                      options.max_attempts)
         raise ProcessingError(inbound_id, error, will_retry) from error
+    _group(engine, [inbound_id], options, clock)
+    return processed
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,8 @@ def process_batch(
                 result.outcomes[claimed.inbound_id] = Processed(Outcome.FAILED)
     with clock.outer("commit", len(analysed)):
         _commit_batch(engine, analysed, options, result, clock)
+    # Every id of the batch, also those done by an earlier try that died before this step.
+    _group(engine, list(inbound_ids), options, clock)
     return result
 
 
@@ -260,6 +264,19 @@ def _commit_batch(engine: Engine, analysed: Sequence[tuple[Claimed, Analysis | Q
                 result.retry.append(claimed.inbound_id)
             else:
                 result.outcomes[claimed.inbound_id] = Processed(Outcome.FAILED)
+
+
+def _group(engine: Engine, inbound_ids: Sequence[int], options: ProcessingOptions,
+           clock: StageClock) -> None:
+    """Near-identical letters join their campaign right after they are stored, in one short
+    transaction per batch. Grouping never fails a message: the comment stands, and
+    ``ogp-feedback campaigns recompute`` groups what an error here left out."""
+    try:
+        with clock.outer("group", len(inbound_ids)), session_scope(engine) as session:
+            group_new(session, inbound_ids, options.campaign_threshold)
+    except Exception:
+        log.exception("campaign grouping of %d messages failed; the comments stand "
+                      "ungrouped until `ogp-feedback campaigns recompute`", len(inbound_ids))
 
 
 def _record_failure(engine: Engine, inbound_id: int, error: BaseException, attempt: int,
@@ -329,15 +346,12 @@ def _persist(session: Session, inbound_id: int, result: Analysis | Quarantine,
     session.flush()
     # Safe by default: what looks like personal data is hidden when published.
     with clock.stage("redact"):
-        redactions = detect_and_record(session, comment, detect_personal_data)
+        detect_and_record(session, comment, detect_personal_data)
     for label in result.classification.labels:
         session.add(CommentCommitment(comment_id=comment.id or 0,
                                       commitment_id=label.commitment_id,
                                       score=label.score))
     record_classification(session, comment.id or 0, result.classification)
-    # Near-identical letters join their campaign here, so the queue shows it at once.
-    with clock.stage("group"):
-        assign(session, comment, options.campaign_threshold, redactions)
     session.add(ModerationEvent(comment_id=comment.id, inbound_id=message.id,
                                 actor="system", action="classify",
                                 to_status=comment.status, reason=_explain(result)))

@@ -13,7 +13,7 @@ from intake.stages import STAGES, StageClock
 from moderation.db import session_scope
 from moderation.models import Comment, InboundMessage, InboundStatus
 from tests.mailgen import varied_messages
-from tests.unit.factories import CLASSIFIER, SQLITE_ONLY, store
+from tests.unit.factories import CLASSIFIER, SQLITE_ONLY, plain_mail, store
 from workers.pipeline import Outcome, ProcessingOptions, process_batch
 from workers.runtime import Runtime
 from workers.stage_metrics import StageMetrics, render_histograms
@@ -155,3 +155,30 @@ def test_an_outer_stage_leaves_out_the_stages_timed_inside_it() -> None:
         pass
     assert len(clock.samples["commit"]) == 6
     assert all(seconds < 1.0 for seconds in clock.samples["commit"])
+
+
+def test_grouping_left_undone_by_a_failure_is_done_when_the_batch_comes_again(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moderation import campaigns
+    from tests.unit.moderation.test_campaigns import LETTER
+    from workers import pipeline
+
+    ids = store(engine, *(plain_mail(LETTER, sender=f"Q {n} <q{n}@example.org>")
+                          for n in range(3)))
+
+    def broken(*_args: object, **_kwargs: object) -> dict[int, int | None]:
+        raise RuntimeError("the database went away between the two transactions")
+
+    monkeypatch.setattr(pipeline, "group_new", broken)
+    first = process_batch(engine, ids, CLASSIFIER)
+    # The comments stand, ungrouped: grouping never fails a message.
+    assert {p.outcome for p in first.outcomes.values()} == {Outcome.PENDING}
+    with Session(engine) as session:
+        assert {c.campaign_id for c in session.exec(select(Comment)).all()} == {None}
+    monkeypatch.setattr(pipeline, "group_new", campaigns.group_new)
+    again = process_batch(engine, ids, CLASSIFIER)  # the task redelivered
+    assert {p.outcome for p in again.outcomes.values()} == {Outcome.ALREADY_DONE}
+    with Session(engine) as session:
+        grouped = {c.campaign_id for c in session.exec(select(Comment)).all()}
+    assert len(grouped) == 1
+    assert None not in grouped
