@@ -19,7 +19,7 @@ import unicodedata
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 from datasketch import MinHash
@@ -132,6 +132,9 @@ class Fingerprint:
         return bool(self.bands)
 
 
+# A new comment is compared with the same few members of each campaign (those holding its
+# bands) again and again: remember the latest texts' fingerprints (about 10 KB each).
+@lru_cache(maxsize=1024)
 def fingerprint(text: str) -> Fingerprint:
     triples = shingles(text)
     return Fingerprint(triples, band_keys(triples))
@@ -221,6 +224,13 @@ def is_courtesy(sentence: str) -> bool:
     return any(tuple(tokens[:length]) in _COURTESY for length in range(1, _COURTESY_LONGEST + 1))
 
 
+@lru_cache(maxsize=64)
+def _known(common: str) -> tuple[frozenset[bytes], frozenset[str]]:
+    # A campaign's text is compared with each of its members in turn (recompute: 30,000
+    # members of 20 texts): read it once.
+    return shingles(common), frozenset(words(common))
+
+
 def additions(common: str, member: str) -> str:
     """The member's own sentences: those the campaign's text (``common``) does not have.
 
@@ -228,8 +238,7 @@ def additions(common: str, member: str) -> str:
     ``MIN_ADDITION_WORDS`` words are left out; sentences keep their order, one paragraph
     each.
     """
-    known = shingles(common)
-    known_words = set(words(common))
+    known, known_words = _known(common)
     own: list[str] = []
     for sentence in sentences(member):
         tokens = words(sentence)

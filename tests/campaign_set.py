@@ -758,6 +758,26 @@ ASIDES = {"sq": ("sërish", "përsëri", "për fat të keq", "si gjithmonë", "s
                  "strangely", "naturally")}
 
 
+QUESTIONS = {
+    "sq": ("Kur do të jenë {participle} {thing} në {city}?",
+           "Deri kur duhet të presim që {actor} të {third} {thing}?",
+           "A ka ndonjë plan që {actor} të {third} {thing} në {city}?",
+           "Kush e ka përgjegjësinë që {thing} nuk janë {participle} ende?",
+           "Sa kohë i duhet {actor} për të {participle} {thing}?",
+           "Çfarë pengon që {thing} të jenë {participle} këtë vit?"),
+    "en": ("When will {actor} {verb} {thing} in {city}?",
+           "How long must we wait for {actor} to {verb} {thing}?",
+           "Is there any plan to {verb} {thing} in {city}?",
+           "Who is responsible for {thing} in {city}?",
+           "What stops {actor} from trying to {verb} {thing} this year?",
+           "Could {actor} at least {verb} {thing} before the elections?"),
+}
+ASKED = {"sq": ("?", "??", ", a mund ta shpjegoni?", ", pse?", "? Askush nuk përgjigjet.",
+                ", edhe pse e premtoi?"),
+         "en": ("?", "??", ", can you explain?", ", and why?", "? Nobody answers.",
+                ", although it promised to?")}
+
+
 def _in_own_words(rng: random.Random, clause: str, language: str) -> str:
     """A stock clause as one person tells it: a word or two of their own slipped in, so two
     people who met the same problem do not write the same string of words."""
@@ -781,7 +801,10 @@ def _sentence_sq(rng: random.Random, commitment: int) -> str:
     elif kind == 2:
         text = f"Ju lutem {plural} {thing} {rng.choice(QUALIFIERS['sq'])}"
     elif kind == 3:
-        return f"Kur do të jenë {participle} {thing} në {rng.choice(CITIES)}?"
+        question = rng.choice(QUESTIONS["sq"]).format(
+            participle=participle, thing=thing, third=third, city=rng.choice(CITIES),
+            actor=rng.choice(ACTORS["sq"]))
+        return _in_own_words(rng, question[0].upper() + question[1:], "sq")
     elif kind == 4:
         text = (f"Në {rng.choice(CITIES)} {problem}, ndaj {rng.choice(ACTORS['sq'])} "
                 f"duhet të {third} {thing}")
@@ -789,8 +812,9 @@ def _sentence_sq(rng: random.Random, commitment: int) -> str:
         reason = _in_own_words(rng, rng.choice(REASONS["sq"]), "sq")
         text = f"{rng.choice(BECAUSE['sq'])} {reason}"
     elif kind == 6:
-        return (f"Pse {rng.choice(ACTORS['sq'])} nuk i ka {participle} ende "
-                f"{thing}{rng.choice(('?', '??', ', a mund ta shpjegoni?'))}")
+        question = (f"Pse {rng.choice(ACTORS['sq'])} nuk i ka {participle} ende {thing}"
+                    f"{rng.choice(ASKED['sq'])}")
+        return _in_own_words(rng, question, "sq")
     else:
         text = (f"{rng.choice(TIMES['sq']).capitalize()} {rng.choice(NOTICED['sq'])} "
                 f"{problem}, {rng.choice(SUGGEST['sq'])} {thing} të kontrollohen "
@@ -812,7 +836,9 @@ def _sentence_en(rng: random.Random, commitment: int) -> str:
     elif kind == 2:
         text = f"Please {verb} {thing} {rng.choice(QUALIFIERS['en'])}"
     elif kind == 3:
-        return f"When will {rng.choice(ACTORS['en'])} {verb} {thing} in {rng.choice(CITIES)}?"
+        question = rng.choice(QUESTIONS["en"]).format(
+            verb=verb, thing=thing, city=rng.choice(CITIES), actor=rng.choice(ACTORS["en"]))
+        return _in_own_words(rng, question[0].upper() + question[1:], "en")
     elif kind == 4:
         text = (f"In {rng.choice(CITIES)} {problem}, so {rng.choice(ACTORS['en'])} has to "
                 f"{verb} {thing}")
@@ -820,8 +846,9 @@ def _sentence_en(rng: random.Random, commitment: int) -> str:
         reason = _in_own_words(rng, rng.choice(REASONS["en"]), "en")
         text = f"{rng.choice(BECAUSE['en'])} {reason}"
     elif kind == 6:
-        return (f"Why has {rng.choice(ACTORS['en'])} still not managed to {verb} "
-                f"{thing}{rng.choice(('?', '??', ', can you explain?'))}")
+        question = (f"Why has {rng.choice(ACTORS['en'])} still not managed to {verb} {thing}"
+                    f"{rng.choice(ASKED['en'])}")
+        return _in_own_words(rng, question, "en")
     else:
         text = (f"{rng.choice(TIMES['en']).capitalize()} {rng.choice(NOTICED['en'])} "
                 f"{problem}, {rng.choice(SUGGEST['en'])} {thing} be checked "
