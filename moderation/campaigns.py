@@ -12,7 +12,7 @@ rows to look up.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -123,42 +123,14 @@ def _set_additions(comment: Comment, common: str, own_text: str) -> None:
 
 def assign(session: Session, comment: Comment, threshold: float = DEFAULT_THRESHOLD,
            redactions: Sequence[Redaction] | None = None) -> int | None:
-    """Group a new comment (in the transaction that stores it): its campaign's id, or None.
+    """Group one new comment: its campaign's id, or None.
 
-    ``redactions``: the comment's, when the caller has just recorded them (saves a query).
+    ``redactions``: the comment's active ones, when the caller has them (saves a query).
     Idempotent: a comment already in a campaign, split out by a moderator, or too short to
     compare is left as it is.
     """
-    if comment.id is None or comment.campaign_id is not None or comment.campaign_split:
-        return comment.campaign_id
-    own_text = (_bodies(session, [comment])[comment.id] if redactions is None else
-                published_body(comment, active_ranges(redactions, body_field(comment))))
-    found = fingerprint(own_text)
-    if not found.groupable:
-        return None
     _lock(session)
-    rows = session.execute(
-        sa_select(col(CampaignBand.key), col(CampaignBand.comment_id), col(Comment.campaign_id))
-        .join(Comment, col(Comment.id) == col(CampaignBand.comment_id))
-        .where(col(CampaignBand.key).in_(found.bands), col(CampaignBand.comment_id) != comment.id,
-               col(Comment.campaign_split).is_(False), col(Comment.erased).is_(False))
-    ).all()
-    shared: Counter[int] = Counter(other for _key, other, _group in rows)
-    group_of = {other: group for _key, other, group in rows}
-    nearest = _comments(session, strongest(dict(shared)))
-    texts = _bodies(session, list(nearest.values()))
-    match = best_match(found, [
-        Candidate(other, group_of.get(other), fingerprint(texts[other]), shared[other])
-        for other in nearest], threshold)
-    if match is None:
-        _add_bands(session, comment.id, found.bands, already=set())
-        return None
-    campaign = _join(session, comment, nearest[match.candidate.key], own_text, texts)
-    members_here = {other for _key, other, group in rows if group == campaign.id}
-    members_here.add(match.candidate.key)
-    already = {key for key, other, _group in rows if other in members_here}
-    _add_bands(session, comment.id, found.bands, already)
-    return campaign.id
+    return _Grouping(session, threshold).assign(comment, redactions)
 
 
 def group_new(session: Session, inbound_ids: Sequence[int],
@@ -183,42 +155,130 @@ def group_new(session: Session, inbound_ids: Sequence[int],
     banded = set(session.exec(select(CampaignBand.comment_id).where(
         col(CampaignBand.comment_id).in_(ids))).all())
     redactions = active_redactions(session, ids)
-    return {comment.id or 0: assign(session, comment, threshold,
-                                    redactions.get(comment.id or 0, []))
+    grouping = _Grouping(session, threshold)
+    return {comment.id or 0: grouping.assign(comment, redactions.get(comment.id or 0, []))
             for comment in comments if comment.id not in banded}
 
 
-def _join(session: Session, comment: Comment, matched: Comment, own_text: str,
-          texts: dict[int, str]) -> Campaign:
-    now = utcnow()
-    if matched.campaign_id is None:
-        campaign = Campaign(representative_comment_id=matched.id or 0, size=1,
-                            created_at=now, updated_at=now)
+# (database, comment id, version) -> its published text and fingerprint. The members of
+# one letter keep meeting the same few candidates, batch after batch; a comment's version
+# changes with every edit of what is published, so an entry is never stale.
+_SEEN: OrderedDict[tuple[str, int, int], tuple[str, Fingerprint]] = OrderedDict()
+_SEEN_MAX = 20_000
+
+
+class _Grouping:
+    """One transaction's grouping, under the lock."""
+
+    def __init__(self, session: Session, threshold: float) -> None:
+        self.session = session
+        self.threshold = threshold
+        self.database = str(session.get_bind().engine.url)
+        self.texts: dict[int, str] = {}
+        self.prints: dict[int, Fingerprint] = {}
+        self.versions: dict[int, int] = {}
+
+    def _remember(self, comment_id: int, version: int, text: str) -> None:
+        self.texts[comment_id] = text
+        self.prints[comment_id] = fingerprint(text)
+        _SEEN[(self.database, comment_id, version)] = (text, self.prints[comment_id])
+        while len(_SEEN) > _SEEN_MAX:
+            _SEEN.popitem(last=False)
+
+    def _load(self, versions: dict[int, int]) -> None:
+        """The texts of these comments (id -> version), from the cache or the database."""
+        missing = []
+        for comment_id, version in versions.items():
+            if comment_id in self.texts:
+                continue
+            seen = _SEEN.get((self.database, comment_id, version))
+            if seen is None:
+                missing.append(comment_id)
+            else:
+                self.texts[comment_id], self.prints[comment_id] = seen
+        if missing:
+            loaded = _comments(self.session, missing)
+            for comment_id, text in _bodies(self.session, list(loaded.values())).items():
+                self._remember(comment_id, loaded[comment_id].version, text)
+
+    def _print(self, comment_id: int) -> Fingerprint:
+        return self.prints[comment_id]
+
+    def assign(self, comment: Comment, redactions: Sequence[Redaction] | None) -> int | None:
+        if comment.id is None or comment.campaign_id is not None or comment.campaign_split:
+            return comment.campaign_id
+        own_text = (_bodies(self.session, [comment])[comment.id] if redactions is None else
+                    published_body(comment, active_ranges(redactions, body_field(comment))))
+        self._remember(comment.id, comment.version, own_text)
+        found = self._print(comment.id)
+        if not found.groupable:
+            return None
+        found_rows = self.session.execute(
+            sa_select(col(CampaignBand.key), col(CampaignBand.comment_id),
+                      col(Comment.campaign_id), col(Comment.version))
+            .join(Comment, col(Comment.id) == col(CampaignBand.comment_id))
+            .where(col(CampaignBand.key).in_(found.bands),
+                   col(CampaignBand.comment_id) != comment.id,
+                   col(Comment.campaign_split).is_(False), col(Comment.erased).is_(False))
+        ).all()
+        rows = [(key, other, group) for key, other, group, _version in found_rows]
+        self.versions.update({other: version for _key, other, _group, version in found_rows})
+        shared: Counter[int] = Counter(other for _key, other, _group in rows)
+        group_of = {other: group for _key, other, group in rows}
+        nearest = strongest(dict(shared))
+        self._load({other: self.versions[other] for other in nearest})
+        match = best_match(found, [
+            Candidate(other, group_of.get(other), self._print(other), shared[other])
+            for other in nearest if other in self.texts], self.threshold)
+        if match is None:
+            self._add_bands(comment.id, found.bands, already=set())
+            return None
+        campaign = self._join(comment, match.candidate.key, match.candidate.group)
+        members_here = {other for _key, other, group in rows if group == campaign.id}
+        members_here.add(match.candidate.key)
+        already = {key for key, other, _group in rows if other in members_here}
+        self._add_bands(comment.id, found.bands, already)
+        return campaign.id
+
+    def _join(self, comment: Comment, matched_id: int, matched_group: int | None) -> Campaign:
+        session = self.session
+        now = utcnow()
+        if matched_group is None:
+            campaign = Campaign(representative_comment_id=matched_id, size=1,
+                                created_at=now, updated_at=now)
+            session.add(campaign)
+            session.flush()
+            matched = session.get(Comment, matched_id)
+            if matched is None:
+                raise CampaignError(f"comment {matched_id} is gone")
+            matched.campaign_id = campaign.id
+            session.add(matched)
+        else:
+            # No row lock: the grouping lock already keeps other groupers out.
+            found = session.get(Campaign, matched_group)
+            if found is None:
+                raise CampaignError(f"campaign {matched_group} is gone")
+            campaign = found
+        representative = campaign.representative_comment_id
+        if representative not in self.texts:
+            rep = session.get(Comment, representative)
+            if rep is not None:
+                self._load({representative: rep.version})
+        comment.campaign_id = campaign.id
+        _set_additions(comment, self.texts.get(representative, ""),
+                       self.texts[comment.id or 0])
+        session.add(comment)
+        campaign.size += 1
+        campaign.updated_at = now
         session.add(campaign)
-        session.flush()
-        matched.campaign_id = campaign.id
-        session.add(matched)
-    else:
-        found = session.get(Campaign, matched.campaign_id, with_for_update=True)
-        if found is None:
-            raise CampaignError(f"campaign {matched.campaign_id} is gone")
-        campaign = found
-    representative = campaign.representative_comment_id
-    if representative not in texts:
-        texts.update(_bodies(session, list(_comments(session, [representative]).values())))
-    comment.campaign_id = campaign.id
-    _set_additions(comment, texts.get(representative, ""), own_text)
-    session.add(comment)
-    campaign.size += 1
-    campaign.updated_at = now
-    session.add(campaign)
-    return campaign
+        return campaign
 
-
-def _add_bands(session: Session, comment_id: int, bands: Iterable[int], already: set[int]) -> None:
-    for key in dict.fromkeys(bands):
-        if key not in already:
-            session.add(CampaignBand(key=key, comment_id=comment_id))
+    def _add_bands(self, comment_id: int, bands: Iterable[int], already: set[int]) -> None:
+        rows = [{"key": key, "comment_id": comment_id}
+                for key in dict.fromkeys(bands) if key not in already]
+        if rows:  # one INSERT, not the unit of work: these rows are never read as objects
+            table = CampaignBand.__table__  # type: ignore[attr-defined]
+            self.session.execute(table.insert().values(rows))
 
 
 # Reading ----------------------------------------------------------------------------------
