@@ -129,8 +129,11 @@ def assign(session: Session, comment: Comment, threshold: float = DEFAULT_THRESH
     Idempotent: a comment already in a campaign, split out by a moderator, or too short to
     compare is left as it is.
     """
+    if comment.id is None or comment.campaign_id is not None or comment.campaign_split:
+        return comment.campaign_id
     _lock(session)
-    return _Grouping(session, threshold).assign(comment, redactions)
+    known = {comment.id: list(redactions)} if redactions is not None else None
+    return _Grouping(session, threshold).group([comment], known).get(comment.id)
 
 
 def group_new(session: Session, inbound_ids: Sequence[int],
@@ -154,10 +157,8 @@ def group_new(session: Session, inbound_ids: Sequence[int],
     ids = [c.id or 0 for c in comments]
     banded = set(session.exec(select(CampaignBand.comment_id).where(
         col(CampaignBand.comment_id).in_(ids))).all())
-    redactions = active_redactions(session, ids)
-    grouping = _Grouping(session, threshold)
-    return {comment.id or 0: grouping.assign(comment, redactions.get(comment.id or 0, []))
-            for comment in comments if comment.id not in banded}
+    return _Grouping(session, threshold).group(
+        [comment for comment in comments if comment.id not in banded])
 
 
 # (database, comment id, version) -> its published text and fingerprint. The members of
@@ -168,7 +169,9 @@ _SEEN_MAX = 20_000
 
 
 class _Grouping:
-    """One transaction's grouping, under the lock."""
+    """One transaction's grouping, under the lock: a batch of new comments decided in
+    memory, against the database's band rows read once, with ``Grouper``'s rule (new
+    comments of the batch meet each other too), then written in a few statements."""
 
     def __init__(self, session: Session, threshold: float) -> None:
         self.session = session
@@ -176,7 +179,6 @@ class _Grouping:
         self.database = str(session.get_bind().engine.url)
         self.texts: dict[int, str] = {}
         self.prints: dict[int, Fingerprint] = {}
-        self.versions: dict[int, int] = {}
 
     def _remember(self, comment_id: int, version: int, text: str) -> None:
         self.texts[comment_id] = text
@@ -201,84 +203,129 @@ class _Grouping:
             for comment_id, text in _bodies(self.session, list(loaded.values())).items():
                 self._remember(comment_id, loaded[comment_id].version, text)
 
-    def _print(self, comment_id: int) -> Fingerprint:
-        return self.prints[comment_id]
+    def _stored_bands(self, keys: set[int], new: set[int]
+                      ) -> tuple[dict[int, list[int]], dict[int, int | None], dict[int, int]]:
+        """key -> earlier comments holding it; their campaigns; their versions."""
+        index: dict[int, list[int]] = defaultdict(list)
+        group_of: dict[int, int | None] = {}
+        versions: dict[int, int] = {}
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), _IN_CHUNK):
+            for key, other, group, version in self.session.execute(
+                sa_select(col(CampaignBand.key), col(CampaignBand.comment_id),
+                          col(Comment.campaign_id), col(Comment.version))
+                .join(Comment, col(Comment.id) == col(CampaignBand.comment_id))
+                .where(col(CampaignBand.key).in_(ordered[start:start + _IN_CHUNK]),
+                       col(Comment.campaign_split).is_(False), col(Comment.erased).is_(False))
+            ).all():
+                if other in new:
+                    continue
+                index[key].append(other)
+                group_of[other] = group
+                versions[other] = version
+        return index, group_of, versions
 
-    def assign(self, comment: Comment, redactions: Sequence[Redaction] | None) -> int | None:
-        if comment.id is None or comment.campaign_id is not None or comment.campaign_split:
-            return comment.campaign_id
-        own_text = (_bodies(self.session, [comment])[comment.id] if redactions is None else
-                    published_body(comment, active_ranges(redactions, body_field(comment))))
-        self._remember(comment.id, comment.version, own_text)
-        found = self._print(comment.id)
-        if not found.groupable:
-            return None
-        found_rows = self.session.execute(
-            sa_select(col(CampaignBand.key), col(CampaignBand.comment_id),
-                      col(Comment.campaign_id), col(Comment.version))
-            .join(Comment, col(Comment.id) == col(CampaignBand.comment_id))
-            .where(col(CampaignBand.key).in_(found.bands),
-                   col(CampaignBand.comment_id) != comment.id,
-                   col(Comment.campaign_split).is_(False), col(Comment.erased).is_(False))
-        ).all()
-        rows = [(key, other, group) for key, other, group, _version in found_rows]
-        self.versions.update({other: version for _key, other, _group, version in found_rows})
-        shared: Counter[int] = Counter(other for _key, other, _group in rows)
-        group_of = {other: group for _key, other, group in rows}
-        nearest = strongest(dict(shared))
-        self._load({other: self.versions[other] for other in nearest})
-        match = best_match(found, [
-            Candidate(other, group_of.get(other), self._print(other), shared[other])
-            for other in nearest if other in self.texts], self.threshold)
-        if match is None:
-            self._add_bands(comment.id, found.bands, already=set())
-            return None
-        campaign = self._join(comment, match.candidate.key, match.candidate.group)
-        members_here = {other for _key, other, group in rows if group == campaign.id}
-        members_here.add(match.candidate.key)
-        already = {key for key, other, _group in rows if other in members_here}
-        self._add_bands(comment.id, found.bands, already)
-        return campaign.id
+    def group(self, comments: Sequence[Comment],
+              redactions: dict[int, list[Redaction]] | None = None) -> dict[int, int | None]:
+        if not comments:
+            return {}
+        ids = [c.id or 0 for c in comments]
+        known = redactions if redactions is not None else active_redactions(self.session, ids)
+        for comment in comments:
+            self._remember(comment.id or 0, comment.version, published_body(
+                comment, active_ranges(known.get(comment.id or 0, []), body_field(comment))))
+        result: dict[int, int | None] = dict.fromkeys(ids)
+        groupable = [c for c in comments if self.prints[c.id or 0].groupable]
+        if not groupable:
+            return result
+        index, group_of, versions = self._stored_bands(
+            {key for c in groupable for key in self.prints[c.id or 0].bands}, set(ids))
+        # Every stored candidate any new comment may meet, loaded at once.
+        self._load({other: versions[other] for c in groupable
+                    for other in strongest(self._shared(index, c.id or 0))})
+        founders: dict[int, int] = {}  # new campaign (negative, until written) -> founder
+        band_rows: list[dict[str, int]] = []
+        for comment in groupable:
+            comment_id = comment.id or 0
+            shared = self._shared(index, comment_id)
+            nearest = strongest(shared)
+            self._load({o: versions[o] for o in nearest if o not in self.texts and o in versions})
+            match = best_match(self.prints[comment_id], [
+                Candidate(other, group_of.get(other), self.prints[other], shared[other])
+                for other in nearest if other in self.prints], self.threshold)
+            group = None
+            if match is not None:
+                group = match.candidate.group
+                if group is None:
+                    group = -1 - len(founders)
+                    founders[group] = match.candidate.key
+                    group_of[match.candidate.key] = group
+            group_of[comment_id] = group
+            for key in dict.fromkeys(self.prints[comment_id].bands):
+                holders = index[key]
+                if group is not None and any(group_of.get(h) == group for h in holders):
+                    continue
+                holders.append(comment_id)
+                band_rows.append({"key": key, "comment_id": comment_id})
+        self._write(comments, group_of, founders, band_rows, result)
+        return result
 
-    def _join(self, comment: Comment, matched_id: int, matched_group: int | None) -> Campaign:
+    def _shared(self, index: dict[int, list[int]], comment_id: int) -> dict[int, int]:
+        shared: Counter[int] = Counter()
+        for key in self.prints[comment_id].bands:
+            for other in index.get(key, ()):
+                if other != comment_id:
+                    shared[other] += 1
+        return dict(shared)
+
+    def _write(self, comments: Sequence[Comment], group_of: dict[int, int | None],
+               founders: dict[int, int], band_rows: list[dict[str, int]],
+               result: dict[int, int | None]) -> None:
         session = self.session
         now = utcnow()
-        if matched_group is None:
-            campaign = Campaign(representative_comment_id=matched_id, size=1,
-                                created_at=now, updated_at=now)
+        real: dict[int, int] = {}
+        for temporary, founder in founders.items():
+            campaign = Campaign(representative_comment_id=founder, size=0, created_at=now,
+                                updated_at=now)
             session.add(campaign)
             session.flush()
-            matched = session.get(Comment, matched_id)
-            if matched is None:
-                raise CampaignError(f"comment {matched_id} is gone")
-            matched.campaign_id = campaign.id
-            session.add(matched)
-        else:
-            # No row lock: the grouping lock already keeps other groupers out.
-            found = session.get(Campaign, matched_group)
-            if found is None:
-                raise CampaignError(f"campaign {matched_group} is gone")
-            campaign = found
-        representative = campaign.representative_comment_id
-        if representative not in self.texts:
-            rep = session.get(Comment, representative)
-            if rep is not None:
-                self._load({representative: rep.version})
-        comment.campaign_id = campaign.id
-        _set_additions(comment, self.texts.get(representative, ""),
-                       self.texts[comment.id or 0])
-        session.add(comment)
-        campaign.size += 1
-        campaign.updated_at = now
-        session.add(campaign)
-        return campaign
-
-    def _add_bands(self, comment_id: int, bands: Iterable[int], already: set[int]) -> None:
-        rows = [{"key": key, "comment_id": comment_id}
-                for key in dict.fromkeys(bands) if key not in already]
-        if rows:  # one INSERT, not the unit of work: these rows are never read as objects
+            real[temporary] = campaign.id or 0
+        joined: Counter[int] = Counter()
+        for temporary, founder in founders.items():
+            stored = session.get(Comment, founder)
+            if stored is not None:
+                stored.campaign_id = real[temporary]
+                session.add(stored)
+                joined[real[temporary]] += 1
+        campaigns = {c.id: c for c in session.exec(select(Campaign).where(col(Campaign.id).in_(
+            sorted({real.get(g, g) for g in group_of.values() if g is not None})))).all()}
+        representatives = {c.representative_comment_id for c in campaigns.values()}
+        self._load({c.id or 0: c.version for c in _comments(
+            session, [r for r in representatives if r not in self.texts]).values()})
+        for comment in comments:
+            comment_id = comment.id or 0
+            group = group_of.get(comment_id)
+            if group is None or comment_id in founders.values():
+                continue
+            campaign = campaigns[real.get(group, group)]
+            comment.campaign_id = campaign.id
+            _set_additions(comment, self.texts.get(campaign.representative_comment_id, ""),
+                           self.texts[comment_id])
+            session.add(comment)
+            joined[campaign.id or 0] += 1
+            result[comment_id] = campaign.id
+        for temporary, founder in founders.items():
+            if founder in result:
+                result[founder] = real[temporary]
+        for campaign_id, count in joined.items():
+            campaign = campaigns[campaign_id]
+            campaign.size += count
+            campaign.updated_at = now
+            session.add(campaign)
+        if band_rows:  # one INSERT, not the unit of work: these rows are never read as objects
             table = CampaignBand.__table__  # type: ignore[attr-defined]
-            self.session.execute(table.insert().values(rows))
+            for start in range(0, len(band_rows), _IN_CHUNK):
+                session.execute(table.insert().values(band_rows[start:start + _IN_CHUNK]))
 
 
 # Reading ----------------------------------------------------------------------------------
