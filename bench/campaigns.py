@@ -103,7 +103,7 @@ def in_memory(items: Sequence[Item]) -> dict[str, Any]:
 
     def fingerprints() -> None:
         for text in tqdm(texts, desc="fingerprints", unit="text", file=sys.stderr):
-            fingerprint(text)
+            fingerprint(text).bands  # noqa: B018 (worked out when first read)
 
     def group() -> Grouper:
         grouper = Grouper(DEFAULT_THRESHOLD)
@@ -280,6 +280,17 @@ def on_postgresql(items: Sequence[Item], extra: Sequence[Item], host: str, profi
     return result
 
 
+def adapter_version() -> str:
+    """The database adapter measured: its last commit, and whether the file had changes."""
+    def git(*command: str) -> str:
+        return subprocess.run(["git", *command], cwd=ROOT, capture_output=True, text=True,
+                              check=False).stdout.strip()
+
+    commit = git("log", "-1", "--format=%h", "--", "moderation/campaigns.py")
+    changed = git("status", "--porcelain", "--", "moderation/campaigns.py")
+    return f"{commit}{' plus uncommitted changes' if changed else ''}"
+
+
 def test_set_seeds(seeds: int) -> int:
     """Pairwise scores of ``tests/unit/intake/test_campaigns.py``'s grouping for each seed."""
     from intake.campaigns import group_texts
@@ -347,6 +358,7 @@ def main() -> int:
 
     extra = make_items(args.assign, args.campaigns, args.share, args.seed + 1)
     found = on_postgresql(items, extra, args.postgres, args.profile, args.keep)
+    print(f"\nmoderation/campaigns.py: {adapter_version()}")
     print("\n| date | comments | recompute | wall s | CPU s (this process) | groups | "
           "grouped | shown | machine |")
     print("|---|---:|---|---:|---:|---:|---:|---:|---|")
