@@ -13,9 +13,10 @@ rest unrelated comments on the same commitments. Then:
 (b) unless ``--memory-only``: seeds them with COPY into a fresh PostgreSQL database
     migrated by ``ogp-feedback init``, times ``moderation.campaigns.recompute`` twice (from
     nothing, then again with nothing changed), then adds M more comments (same mix, another
-    seed) one at a time and times ``assign`` on each in its own transaction, as the intake
-    does. ``--profile`` prints where recompute spends its time (cProfile) and where assign
-    does (each kind of SQL statement, the pure core's calls).
+    seed) one at a time and times ``assign`` on each in its own transaction, then M more in
+    batches of ``OGP_PROCESS_BATCH_SIZE`` with ``group_new``, as the workers group them.
+    ``--profile`` prints where recompute spends its time (cProfile) and where assign does
+    (each kind of SQL statement, the pure core's calls).
 
 Prints Markdown rows for ``bench/README.md``.
 """
@@ -54,6 +55,7 @@ from tests.campaign_set import LETTERS, Item, PairScores, generate, pair_scores 
 CLI = str(Path(sys.executable).parent / "ogp-feedback")
 PG_HOST = "postgresql://postgres@127.0.0.1:5432"
 MIN_SIZE: int = Settings.model_fields["campaign_min_size"].default
+BATCH: int = Settings.model_fields["process_batch_size"].default  # OGP_PROCESS_BATCH_SIZE
 T = TypeVar("T")
 
 
@@ -210,11 +212,11 @@ def summary(values: Sequence[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[max(0, round(0.95 * len(ordered)) - 1)]
 
 
-def on_postgresql(items: Sequence[Item], extra: Sequence[Item], host: str, profile: bool,
-                  keep: bool) -> dict[str, Any]:
+def on_postgresql(items: Sequence[Item], extra: Sequence[Item], batched: Sequence[Item],
+                  host: str, profile: bool, keep: bool) -> dict[str, Any]:
     from sqlmodel import Session
 
-    from moderation.campaigns import RecomputeReport, assign, recompute
+    from moderation.campaigns import RecomputeReport, assign, group_new, recompute
     from moderation.db import make_engine
     from moderation.models import Comment
 
@@ -270,6 +272,21 @@ def on_postgresql(items: Sequence[Item], extra: Sequence[Item], host: str, profi
         result["breakdown"] = breakdown.rows(len(extra)) if breakdown else []
         truth_extra = [item.campaign for item in extra]
         result["assign_joined_true"] = sum(1 for t in truth_extra if t is not None)
+
+        # As the workers group (workers.pipeline): a batch's comments in one transaction.
+        first = len(items) + len(extra) + 1
+        seed(dsn, batched, first)
+        per_comment_ms: list[float] = []
+        ids = list(range(first, first + len(batched)))
+        for start in tqdm(range(0, len(ids), BATCH), desc="group_new", unit="batch",
+                          file=sys.stderr):
+            batch = ids[start:start + BATCH]
+            started = time.perf_counter()
+            with Session(engine) as session:
+                group_new(session, batch, DEFAULT_THRESHOLD)
+                session.commit()
+            per_comment_ms.append((time.perf_counter() - started) * 1000 / len(batch))
+        result["batched"] = summary(per_comment_ms)
     finally:
         engine.dispose()
         if keep:
@@ -357,7 +374,8 @@ def main() -> int:
         return 0
 
     extra = make_items(args.assign, args.campaigns, args.share, args.seed + 1)
-    found = on_postgresql(items, extra, args.postgres, args.profile, args.keep)
+    batched = make_items(args.assign, args.campaigns, args.share, args.seed + 2)
+    found = on_postgresql(items, extra, batched, args.postgres, args.profile, args.keep)
     print(f"\nmoderation/campaigns.py: {adapter_version()}")
     print("\n| date | comments | recompute | wall s | CPU s (this process) | groups | "
           "grouped | shown | machine |")
@@ -376,6 +394,10 @@ def main() -> int:
     print(f"| {day} | {len(items)} | {len(extra)} | {median:.2f} | {p95:.2f} | "
           f"{total_median:.2f} | {total_p95:.2f} | {joined} | {found['assign_joined_true']} | "
           f"{machine}, load {os.getloadavg()[0]:.1f} |")
+    batch_median, batch_p95 = found["batched"]
+    print(f"\n{len(batched)} more comments grouped as the workers do (group_new, batches of "
+          f"{BATCH}, each in its transaction, commit included): per comment, median of batches "
+          f"{batch_median:.2f} ms, p95 {batch_p95:.2f} ms")
     if found["breakdown"]:
         print("\n| assign: step | calls per comment | ms per comment |")
         print("|---|---:|---:|")
