@@ -42,7 +42,14 @@ from moderation.models import (
     RejectCode,
     utcnow,
 )
-from moderation.redaction import active_ranges, active_redactions, apply, body_field, body_of
+from moderation.redaction import (
+    RedactionField,
+    active_ranges,
+    active_redactions,
+    apply,
+    body_field,
+    body_of,
+)
 from moderation.transitions import (
     Action,
     NoticePolicy,
@@ -198,10 +205,20 @@ class _Grouping:
                 missing.append(comment_id)
             else:
                 self.texts[comment_id], self.prints[comment_id] = seen
-        if missing:
-            loaded = _comments(self.session, missing)
-            for comment_id, text in _bodies(self.session, list(loaded.values())).items():
-                self._remember(comment_id, loaded[comment_id].version, text)
+        if not missing:
+            return
+        # The four columns the published body needs, not whole rows with their HTML.
+        redactions = active_redactions(self.session, missing)
+        for start in range(0, len(missing), _IN_CHUNK):
+            for comment_id, version, original, edited in self.session.execute(
+                sa_select(col(Comment.id), col(Comment.version), col(Comment.text),
+                          col(Comment.edited_text))
+                .where(col(Comment.id).in_(missing[start:start + _IN_CHUNK]))
+            ).all():
+                field = RedactionField.TEXT if edited is None else RedactionField.EDITED
+                body = original if edited is None else edited
+                self._remember(comment_id, version, apply(
+                    body, active_ranges(redactions.get(comment_id, []), field)))
 
     def _stored_bands(self, keys: set[int], new: set[int]
                       ) -> tuple[dict[int, list[int]], dict[int, int | None], dict[int, int]]:
@@ -300,8 +317,10 @@ class _Grouping:
         campaigns = {c.id: c for c in session.exec(select(Campaign).where(col(Campaign.id).in_(
             sorted({real.get(g, g) for g in group_of.values() if g is not None})))).all()}
         representatives = {c.representative_comment_id for c in campaigns.values()}
-        self._load({c.id or 0: c.version for c in _comments(
-            session, [r for r in representatives if r not in self.texts]).values()})
+        unknown = sorted(r for r in representatives if r not in self.texts)
+        if unknown:
+            self._load(dict(session.execute(sa_select(col(Comment.id), col(Comment.version))
+                                            .where(col(Comment.id).in_(unknown))).tuples().all()))
         for comment in comments:
             comment_id = comment.id or 0
             group = group_of.get(comment_id)
