@@ -246,9 +246,8 @@ def _commit_batch(engine: Engine, analysed: Sequence[tuple[Claimed, Analysis | Q
         return
     try:
         with session_scope(engine) as session:
-            done = {claimed.inbound_id: _persist(session, claimed.inbound_id, found, options,
-                                                 clock)
-                    for claimed, found in analysed}
+            done = _persist_all(session, [(claimed.inbound_id, found)
+                                          for claimed, found in analysed], options, clock)
         result.outcomes.update(done)
         return
     except Exception as error:  # one row spoils the shared commit: each alone
@@ -331,35 +330,54 @@ def _persist_alone(engine: Engine, inbound_id: int, result: Analysis | Quarantin
 
 def _persist(session: Session, inbound_id: int, result: Analysis | Quarantine,
              options: ProcessingOptions, clock: StageClock) -> Processed:
-    message = session.get(InboundMessage, inbound_id, with_for_update=True)
-    if message is None or message.status != InboundStatus.RECEIVED:
-        return Processed(Outcome.ALREADY_DONE)
-    message.updated_at = utcnow()
-    message.last_error = None
-    _record_attachments(session, inbound_id, result.attachments)
-    if isinstance(result, Quarantine):
-        _quarantine(message, result)
+    return _persist_all(session, [(inbound_id, result)], options, clock)[inbound_id]
+
+
+def _persist_all(session: Session, items: Sequence[tuple[int, Analysis | Quarantine]],
+                 options: ProcessingOptions, clock: StageClock) -> dict[int, Processed]:
+    """Write the results of a batch: the messages locked in one statement, the comments
+    inserted in one, then each comment's redactions, labels, classification and event."""
+    ids = sorted(inbound_id for inbound_id, _result in items)
+    messages = {message.id: message for message in session.exec(
+        select(InboundMessage).where(col(InboundMessage.id).in_(ids))
+        .order_by(col(InboundMessage.id)).with_for_update()).all()}
+    outcomes: dict[int, Processed] = {}
+    created: list[tuple[InboundMessage, Comment, Analysis]] = []
+    for inbound_id, result in items:
+        message = messages.get(inbound_id)
+        if message is None or message.status != InboundStatus.RECEIVED:
+            outcomes[inbound_id] = Processed(Outcome.ALREADY_DONE)
+            continue
+        message.updated_at = utcnow()
+        message.last_error = None
+        _record_attachments(session, inbound_id, result.attachments)
+        if isinstance(result, Quarantine):
+            _quarantine(message, result)
+            session.add(message)
+            outcomes[inbound_id] = Processed(Outcome.QUARANTINED)
+            continue
+        comment = _comment_from(message, result)
+        session.add(comment)
+        created.append((message, comment, result))
+    session.flush()  # every comment gets its id
+    for message, comment, result in created:
+        # Safe by default: what looks like personal data is hidden when published.
+        with clock.stage("redact"):
+            detect_and_record(session, comment, detect_personal_data)
+        for label in result.classification.labels:
+            session.add(CommentCommitment(comment_id=comment.id or 0,
+                                          commitment_id=label.commitment_id,
+                                          score=label.score))
+        record_classification(session, comment.id or 0, result.classification)
+        session.add(ModerationEvent(comment_id=comment.id, inbound_id=message.id,
+                                    actor="system", action="classify",
+                                    to_status=comment.status, reason=_explain(result)))
+        message.status = InboundStatus.PROCESSED
+        message.reason = None
         session.add(message)
-        return Processed(Outcome.QUARANTINED)
-    comment = _comment_from(message, result)
-    session.add(comment)
-    session.flush()
-    # Safe by default: what looks like personal data is hidden when published.
-    with clock.stage("redact"):
-        detect_and_record(session, comment, detect_personal_data)
-    for label in result.classification.labels:
-        session.add(CommentCommitment(comment_id=comment.id or 0,
-                                      commitment_id=label.commitment_id,
-                                      score=label.score))
-    record_classification(session, comment.id or 0, result.classification)
-    session.add(ModerationEvent(comment_id=comment.id, inbound_id=message.id,
-                                actor="system", action="classify",
-                                to_status=comment.status, reason=_explain(result)))
-    message.status = InboundStatus.PROCESSED
-    message.reason = None
-    session.add(message)
-    log.info("inbound %s -> pending comment", inbound_id)
-    return _plan_receipt(session, message, comment, result, options)
+        log.info("inbound %s -> pending comment", message.id)
+        outcomes[message.id or 0] = _plan_receipt(session, message, comment, result, options)
+    return outcomes
 
 
 def _record_attachments(session: Session, inbound_id: int,
