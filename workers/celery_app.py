@@ -58,18 +58,18 @@ def make_celery(settings: Settings, runtime: Runtime | None = None) -> Celery:
     )
     owner = runtime or Runtime(settings)
 
-    @app.task(
-        name=PROCESS_TASK,
-        bind=True,
-        acks_late=True,
-        # Infrastructure errors (database gone, Redis gone) before the attempt is
-        # counted: retry with backoff; the sweeper catches anything left over.
-        autoretry_for=(OperationalError, DBAPIError, OSError),
-        retry_backoff=int(settings.retry_backoff_seconds),
-        retry_backoff_max=MAX_COUNTDOWN,
-        retry_jitter=True,
-        max_retries=settings.max_attempts + 3,
-    )
+    # Infrastructure errors (database gone, Redis gone) before the attempt is counted:
+    # retry with backoff; the sweeper catches anything left over. A batch whose earlier try
+    # died after its claim is split, not retried as one.
+    processing_retries: dict[str, Any] = {
+        "acks_late": True,
+        "autoretry_for": (OperationalError, DBAPIError, OSError),
+        "retry_backoff": int(settings.retry_backoff_seconds),
+        "retry_backoff_max": MAX_COUNTDOWN, "retry_jitter": True,
+        "max_retries": settings.max_attempts + 3,
+    }
+
+    @app.task(name=PROCESS_TASK, bind=True, **processing_retries)
     def process_inbound_task(self: Task, inbound_id: int) -> str:  # type: ignore[type-arg]
         # The engine is created lazily in each worker child, after the fork.
         try:
@@ -83,17 +83,7 @@ def make_celery(settings: Settings, runtime: Runtime | None = None) -> Celery:
             raise self.retry(countdown=countdown * (0.5 + random.random()),  # noqa: S311
                              max_retries=settings.max_attempts + 3) from error
 
-    @app.task(
-        name=PROCESS_BATCH_TASK,
-        acks_late=True,
-        # The database or Redis away before the claim: the whole batch again, later. A
-        # batch whose earlier try died after its claim is split, not retried as one.
-        autoretry_for=(OperationalError, DBAPIError, OSError),
-        retry_backoff=int(settings.retry_backoff_seconds),
-        retry_backoff_max=MAX_COUNTDOWN,
-        retry_jitter=True,
-        max_retries=settings.max_attempts + 3,
-    )
+    @app.task(name=PROCESS_BATCH_TASK, **processing_retries)
     def process_batch_task(inbound_ids: list[int]) -> str:
         return owner.process_batch(inbound_ids)
 

@@ -206,11 +206,7 @@ def process_batch(
         try:
             analysed.append((claimed, _analyse_claimed(claimed, classifier, options, clock)))
         except Exception as error:
-            if _record_failure(engine, claimed.inbound_id, error, claimed.attempt,
-                               options.max_attempts):
-                result.retry.append(claimed.inbound_id)
-            else:
-                result.outcomes[claimed.inbound_id] = Processed(Outcome.FAILED)
+            _failed(engine, claimed, error, options, result)
     with clock.outer("commit", len(analysed)):
         _commit_batch(engine, analysed, options, result, clock)
     # Every id of the batch, also those done by an earlier try that died before this step.
@@ -258,11 +254,17 @@ def _commit_batch(engine: Engine, analysed: Sequence[tuple[Claimed, Analysis | Q
             result.outcomes[claimed.inbound_id] = _persist_alone(
                 engine, claimed.inbound_id, found, options, clock)
         except Exception as error:
-            if _record_failure(engine, claimed.inbound_id, error, claimed.attempt,
-                               options.max_attempts):
-                result.retry.append(claimed.inbound_id)
-            else:
-                result.outcomes[claimed.inbound_id] = Processed(Outcome.FAILED)
+            _failed(engine, claimed, error, options, result)
+
+
+def _failed(engine: Engine, claimed: Claimed, error: Exception, options: ProcessingOptions,
+            result: BatchResult) -> None:
+    """One message of a batch failed: recorded, and retried alone or failed for good."""
+    if _record_failure(engine, claimed.inbound_id, error, claimed.attempt,
+                       options.max_attempts):
+        result.retry.append(claimed.inbound_id)
+    else:
+        result.outcomes[claimed.inbound_id] = Processed(Outcome.FAILED)
 
 
 def _group(engine: Engine, inbound_ids: Sequence[int], options: ProcessingOptions,
