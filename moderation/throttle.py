@@ -64,13 +64,13 @@ class Refusal:
         return max(1, math.ceil((self.retry_at - now).total_seconds()))
 
 
-class LoginThrottle:
-    def __init__(self, per_account: int, per_address: int, storage_uri: str | None = None,
-                 deployment: str = "") -> None:
-        self.account_limit: RateLimitItem = RateLimitItemPerMinute(per_account,
-                                                                   namespace=NAMESPACE)
-        self.address_limit: RateLimitItem = RateLimitItemPerMinute(per_address,
-                                                                   namespace=NAMESPACE)
+class _Counters:
+    """Moving-window counters in Redis (``storage_uri``) or in this process; when Redis
+    fails, counting goes on in the process rather than failing open or refusing all."""
+
+    what = "throttle"
+
+    def __init__(self, storage_uri: str | None, deployment: str) -> None:
         self.deployment = deployment
         self.shared = storage_uri is not None
         storage: Storage = MemoryStorage()
@@ -80,6 +80,34 @@ class LoginThrottle:
                 socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
         self._limiter = MovingWindowRateLimiter(storage)
         self._fallback = MovingWindowRateLimiter(MemoryStorage()) if self.shared else None
+
+    def _call(self, use: Callable[[MovingWindowRateLimiter], T]) -> T:
+        try:
+            return use(self._limiter)
+        except StorageError as error:
+            if self._fallback is None:
+                raise
+            log.warning("%s: Redis unavailable (%s); counting in this process", self.what,
+                        error)
+            return use(self._fallback)
+
+    def _refusal(self, scope: str, item: RateLimitItem, key: str) -> Refusal:
+        """When the moving window frees a slot for ``key``."""
+        reset = self._call(lambda limiter: limiter.get_window_stats(
+            item, self.deployment, scope, key).reset_time)
+        return Refusal(scope, datetime.fromtimestamp(max(reset, time.time()), UTC))
+
+
+class LoginThrottle(_Counters):
+    what = "login throttle"
+
+    def __init__(self, per_account: int, per_address: int, storage_uri: str | None = None,
+                 deployment: str = "") -> None:
+        super().__init__(storage_uri, deployment)
+        self.account_limit: RateLimitItem = RateLimitItemPerMinute(per_account,
+                                                                   namespace=NAMESPACE)
+        self.address_limit: RateLimitItem = RateLimitItemPerMinute(per_address,
+                                                                   namespace=NAMESPACE)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LoginThrottle:
@@ -91,24 +119,8 @@ class LoginThrottle:
         return [("account", self.account_limit, _key(account.strip())),
                 ("address", self.address_limit, _key(address))]
 
-    def _call(self, use: Callable[[MovingWindowRateLimiter], T]) -> T:
-        try:
-            return use(self._limiter)
-        except StorageError as error:
-            if self._fallback is None:
-                raise
-            # Redis is down: keep throttling, per process, rather than fail open or
-            # refuse every login.
-            log.warning("login throttle: Redis unavailable (%s); counting in this process",
-                        error)
-            return use(self._fallback)
-
     def _allowed(self, scope: str, item: RateLimitItem, key: str) -> bool:
         return self._call(lambda limiter: limiter.test(item, self.deployment, scope, key))
-
-    def _reset_time(self, scope: str, item: RateLimitItem, key: str) -> float:
-        return self._call(lambda limiter: limiter.get_window_stats(
-            item, self.deployment, scope, key).reset_time)
 
     def _hit(self, scope: str, item: RateLimitItem, key: str) -> None:
         self._call(lambda limiter: limiter.hit(item, self.deployment, scope, key))
@@ -118,8 +130,7 @@ class LoginThrottle:
         for scope, item, key in self._limits(account, address):
             if not self._allowed(scope, item, key):
                 # The moving window frees a slot when its oldest failure is a minute old.
-                reset_at = max(self._reset_time(scope, item, key), time.time())
-                return Refusal(scope, datetime.fromtimestamp(reset_at, UTC))
+                return self._refusal(scope, item, key)
         return None
 
     def failed(self, account: str, address: str) -> None:
@@ -130,7 +141,7 @@ class LoginThrottle:
 FORM_NAMESPACE = "ogp-feedback-form"
 
 
-class FormThrottle:
+class FormThrottle(_Counters):
     """Contact-form submissions accepted per client address an hour, and from everyone a
     minute; in Redis when configured (every web process counts together), else in this
     process, as for logins.
@@ -139,41 +150,20 @@ class FormThrottle:
     slip past the limit; a refused submission counts against nothing.
     """
 
+    what = "form throttle"
+
     def __init__(self, per_client_hour: int, everyone_minute: int,
                  storage_uri: str | None = None, deployment: str = "") -> None:
+        super().__init__(storage_uri, deployment)
         self.client_limit: RateLimitItem = RateLimitItemPerHour(per_client_hour,
                                                                 namespace=FORM_NAMESPACE)
         self.everyone_limit: RateLimitItem = RateLimitItemPerMinute(everyone_minute,
                                                                     namespace=FORM_NAMESPACE)
-        self.deployment = deployment
-        storage: Storage = MemoryStorage()
-        if storage_uri is not None:
-            storage = RedisStorage(
-                storage_uri, wrap_exceptions=True, socket_timeout=REDIS_TIMEOUT_SECONDS,
-                socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
-        self._limiter = MovingWindowRateLimiter(storage)
-        self._fallback = (MovingWindowRateLimiter(MemoryStorage())
-                          if storage_uri is not None else None)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FormThrottle:
         return cls(settings.form_client_limit_per_hour, settings.form_global_limit_per_minute,
                    storage_url(settings), deployment=settings.celery_queue)
-
-    def _call(self, use: Callable[[MovingWindowRateLimiter], T]) -> T:
-        try:
-            return use(self._limiter)
-        except StorageError as error:
-            if self._fallback is None:
-                raise
-            log.warning("form throttle: Redis unavailable (%s); counting in this process",
-                        error)
-            return use(self._fallback)
-
-    def _refusal(self, scope: str, item: RateLimitItem, key: str) -> Refusal:
-        reset = self._call(lambda limiter: limiter.get_window_stats(
-            item, self.deployment, scope, key).reset_time)
-        return Refusal(scope, datetime.fromtimestamp(max(reset, time.time()), UTC))
 
     def _hit(self, scope: str, item: RateLimitItem, key: str) -> bool:
         return self._call(lambda limiter: limiter.hit(item, self.deployment, scope, key))
